@@ -1,0 +1,258 @@
+//! Callers and their rights: the tokens file (bearer tokens for gRPC, access keys for the
+//! Query API) and the scopes that decide which operations a caller may call.
+
+use std::{fmt, path::Path};
+
+use anyhow::Context as _;
+use secrecy::SecretString;
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+/// A right a token grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Every operation.
+    Admin,
+    /// What a sign-in service needs: VerifyPassword, ChangePassword and reads of one user.
+    Signin,
+    /// Reads: GetLoginProfile, GetUser, ListUsers, GetAccountPasswordPolicy.
+    Read,
+}
+
+impl Scope {
+    /// Whether this scope allows the operation, named as the IAM action / gRPC method.
+    pub fn permits(self, operation: &str) -> bool {
+        match self {
+            Scope::Admin => true,
+            Scope::Signin => matches!(
+                operation,
+                "VerifyPassword"
+                    | "ChangePassword"
+                    | "GetLoginProfile"
+                    | "GetUser"
+                    | "GetAccountPasswordPolicy"
+            ),
+            Scope::Read => matches!(
+                operation,
+                "GetLoginProfile" | "GetUser" | "ListUsers" | "GetAccountPasswordPolicy"
+            ),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Admin => "admin",
+            Scope::Signin => "signin",
+            Scope::Read => "read",
+        }
+    }
+}
+
+/// Who is calling, once authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    /// The IAM user an access key belongs to (Query API only).
+    pub user: Option<String>,
+}
+
+impl Caller {
+    /// Whether any of the caller's scopes allows the operation.
+    pub fn may(&self, operation: &str) -> bool {
+        self.scopes.iter().any(|s| s.permits(operation))
+    }
+}
+
+/// A bearer token as configured: its name, the SHA-256 of the secret, and its scopes.
+#[derive(Clone)]
+struct Token {
+    name: String,
+    sha256: [u8; 32],
+    scopes: Vec<Scope>,
+}
+
+/// An access key for SigV4-signed Query API requests. SigV4 needs the raw secret.
+#[derive(Clone)]
+pub struct AccessKey {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub user: Option<String>,
+}
+
+impl fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("access_key_id", &self.access_key_id)
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The callers a tokens file admits.
+#[derive(Clone, Default)]
+pub struct Tokens {
+    tokens: Vec<Token>,
+    access_keys: Vec<AccessKey>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<_> = self.tokens.iter().map(|t| &t.name).collect();
+        f.debug_struct("Tokens")
+            .field("tokens", &names)
+            .field("access_keys", &self.access_keys)
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokensFile {
+    #[serde(default)]
+    token: Vec<TokenEntry>,
+    #[serde(default)]
+    access_key: Vec<AccessKeyEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenEntry {
+    name: String,
+    sha256: String,
+    scopes: Vec<Scope>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessKeyEntry {
+    access_key_id: String,
+    secret_access_key: String,
+    scopes: Vec<Scope>,
+    name: Option<String>,
+    user: Option<String>,
+}
+
+impl Tokens {
+    /// Reads and checks a tokens file.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the tokens file {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in the tokens file {}", path.display()))
+    }
+
+    /// Parses the TOML of a tokens file.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let file: TokensFile = toml::from_str(text)?;
+        let mut tokens = Vec::new();
+        for entry in file.token {
+            let digest = hex::decode(entry.sha256.trim())
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .with_context(|| format!("token {:?}: sha256 must be 64 hex digits", entry.name))?;
+            anyhow::ensure!(
+                !entry.scopes.is_empty(),
+                "token {:?} has no scopes",
+                entry.name
+            );
+            tokens.push(Token {
+                name: entry.name,
+                sha256: digest,
+                scopes: entry.scopes,
+            });
+        }
+        let access_keys = file
+            .access_key
+            .into_iter()
+            .map(|entry| AccessKey {
+                name: entry.name.unwrap_or_else(|| entry.access_key_id.clone()),
+                access_key_id: entry.access_key_id,
+                secret_access_key: SecretString::from(entry.secret_access_key),
+                scopes: entry.scopes,
+                user: entry.user,
+            })
+            .collect();
+        Ok(Self {
+            tokens,
+            access_keys,
+        })
+    }
+
+    /// The caller a bearer token belongs to. Compares digests in constant time and looks at
+    /// every configured token, so timing tells nothing about which one matched.
+    pub fn authenticate(&self, presented: &str) -> Option<Caller> {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut found = None;
+        for token in &self.tokens {
+            if bool::from(token.sha256.ct_eq(&digest)) {
+                found = Some(token);
+            }
+        }
+        found.map(|t| Caller {
+            name: t.name.clone(),
+            scopes: t.scopes.clone(),
+            user: None,
+        })
+    }
+
+    /// The access key with this id, for SigV4 verification.
+    pub fn access_key(&self, access_key_id: &str) -> Option<&AccessKey> {
+        self.access_keys
+            .iter()
+            .find(|k| k.access_key_id == access_key_id)
+    }
+}
+
+/// A fresh random token and the tokens-file entry that admits it.
+pub fn new_token(name: &str, scopes: &[Scope]) -> (String, String) {
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = format!("lpd_{}", hex::encode(bytes));
+    let digest = hex::encode(Sha256::digest(token.as_bytes()));
+    let scopes: Vec<_> = scopes.iter().map(|s| format!("{:?}", s.as_str())).collect();
+    let entry = format!(
+        "[[token]]\nname = {}\nsha256 = \"{digest}\"\nscopes = [{}]\n",
+        toml::Value::String(name.to_owned()),
+        scopes.join(", ")
+    );
+    (token, entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_token_authenticates_through_its_own_entry() {
+        let (token, entry) = new_token("frontend", &[Scope::Signin, Scope::Read]);
+        let tokens = Tokens::parse(&entry).unwrap();
+        let caller = tokens.authenticate(&token).unwrap();
+        assert_eq!(caller.name, "frontend");
+        assert_eq!(caller.scopes, vec![Scope::Signin, Scope::Read]);
+        assert!(tokens.authenticate("lpd_wrong").is_none());
+    }
+
+    #[test]
+    fn scopes_grant_what_the_design_lists() {
+        assert!(Scope::Signin.permits("VerifyPassword"));
+        assert!(!Scope::Signin.permits("ListUsers"));
+        assert!(Scope::Read.permits("ListUsers"));
+        assert!(!Scope::Read.permits("VerifyPassword"));
+        assert!(!Scope::Read.permits("CreateUser"));
+        assert!(Scope::Admin.permits("DeleteAccountPasswordPolicy"));
+    }
+
+    #[test]
+    fn malformed_entries_are_refused() {
+        assert!(Tokens::parse("[[token]]\nname='a'\nsha256='abc'\nscopes=['admin']").is_err());
+        assert!(Tokens::parse("[[token]]\nname='a'\nsha256='00'\nscopes=['root']").is_err());
+        assert!(Tokens::parse("[[tokens]]\nname='a'").is_err());
+    }
+}

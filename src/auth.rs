@@ -1,0 +1,127 @@
+//! The gRPC caller-auth layer: bearer token -> caller -> scope check, before any handler runs.
+//! Health and reflection are open; with no tokens configured every call is admitted.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use http::{Request, Response};
+use tower::{Layer, Service};
+
+use crate::{
+    access::{Caller, Tokens},
+    domain::IamError,
+};
+
+/// Path prefixes that need no token.
+const OPEN_PREFIXES: [&str; 2] = ["/grpc.health.v1.Health/", "/grpc.reflection."];
+
+/// Adds [`Auth`] to a service.
+#[derive(Debug, Clone)]
+pub struct AuthLayer {
+    tokens: Option<Arc<Tokens>>,
+}
+
+impl AuthLayer {
+    /// `None` admits every caller (loopback, Unix socket, or `--insecure-no-auth`).
+    pub fn new(tokens: Option<Arc<Tokens>>) -> Self {
+        Self { tokens }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = Auth<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Auth {
+            inner,
+            tokens: self.tokens.clone(),
+        }
+    }
+}
+
+/// Rejects unauthenticated or unauthorised calls with the IAM error as a gRPC status, and
+/// records the caller's name on the current (access log) span.
+#[derive(Debug, Clone)]
+pub struct Auth<S> {
+    inner: S,
+    tokens: Option<Arc<Tokens>>,
+}
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S, B> Service<Request<B>> for Auth<S>
+where
+    S: Service<Request<B>, Response = Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<S::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        match self.check(&request) {
+            Ok(caller) => {
+                if let Some(caller) = caller {
+                    tracing::Span::current().record("caller", caller.name.as_str());
+                }
+                Box::pin(self.inner.call(request))
+            }
+            Err(error) => {
+                let response = tonic::Status::from(error).into_http();
+                Box::pin(async move { Ok(response) })
+            }
+        }
+    }
+}
+
+impl<S> Auth<S> {
+    /// The caller of an admitted request (None when no tokens are configured or the path is
+    /// open), or why it is refused.
+    fn check<B>(&self, request: &Request<B>) -> Result<Option<Caller>, IamError> {
+        let path = request.uri().path();
+        let Some(tokens) = &self.tokens else {
+            return Ok(None);
+        };
+        if OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
+            return Ok(None);
+        }
+        let header = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .ok_or_else(|| {
+                IamError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
+            })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
+            .map(str::trim);
+        let caller = token
+            .and_then(|token| tokens.authenticate(token))
+            .ok_or_else(|| {
+                IamError::InvalidClientTokenId(
+                    "The security token included in the request is invalid.".to_owned(),
+                )
+            })?;
+        let operation = path.rsplit('/').next().unwrap_or_default();
+        if !caller.may(operation) {
+            return Err(IamError::AccessDenied(format!(
+                "Caller {} is not authorized to perform {operation}.",
+                caller.name
+            )));
+        }
+        Ok(Some(caller))
+    }
+}

@@ -1,0 +1,349 @@
+//! Configuration: command-line flags, each also read from a `LOGINPROFILED_*` variable, turned
+//! into a typed [`ServeConfig`] once at start. Every problem is reported, not just the first.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::{
+    access::{Scope, Tokens},
+    domain::LockoutRule,
+    password::{HashCost, PoolSize},
+};
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "loginprofiled",
+    version,
+    about = "IAM-style login profiles over gRPC"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the service.
+    Serve(Box<ServeArgs>),
+    /// Manages caller tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Prints a fresh random token once, and the tokens-file entry that admits it.
+    New {
+        /// The token's name, as the access log shows it.
+        #[arg(long)]
+        name: String,
+        /// A scope to grant; repeat for several.
+        #[arg(long = "scope", required = true, value_enum)]
+        scopes: Vec<Scope>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Flags of `serve`, as given.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to serve gRPC: HOST:PORT, or unix:/path/to.sock.
+    #[arg(long, env = "LOGINPROFILED_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: String,
+    /// Directory of the embedded store.
+    #[arg(long, env = "LOGINPROFILED_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// TOML file of caller tokens; without one, only local callers are served.
+    #[arg(long, env = "LOGINPROFILED_TOKENS_FILE")]
+    pub tokens_file: Option<PathBuf>,
+    /// Serve a non-loopback address without any caller authentication.
+    #[arg(long, env = "LOGINPROFILED_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
+    /// The 12-digit account id in ARNs and messages.
+    #[arg(long, env = "LOGINPROFILED_ACCOUNT_ID", default_value = "123456789012")]
+    pub account_id: String,
+    #[arg(
+        long,
+        env = "LOGINPROFILED_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+    /// argon2id memory per hash, in KiB.
+    #[arg(
+        long,
+        env = "LOGINPROFILED_ARGON2_MEMORY_KIB",
+        default_value_t = 19_456
+    )]
+    pub argon2_memory_kib: u32,
+    #[arg(long, env = "LOGINPROFILED_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    #[arg(long, env = "LOGINPROFILED_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
+    /// Hashes computed at once [default: the number of CPUs].
+    #[arg(long, env = "LOGINPROFILED_HASH_CONCURRENCY")]
+    pub hash_concurrency: Option<usize>,
+    /// Calls that may wait for a hashing thread; more fail at once with Throttling.
+    #[arg(long, env = "LOGINPROFILED_HASH_QUEUE", default_value_t = 256)]
+    pub hash_queue: usize,
+    /// After SIGTERM, keep serving this long (health already NOT_SERVING) before draining.
+    #[arg(long, env = "LOGINPROFILED_DRAIN_DELAY", default_value = "0s")]
+    pub drain_delay: String,
+    /// How long in-flight calls may take to finish once draining starts.
+    #[arg(long, env = "LOGINPROFILED_GRACE_PERIOD", default_value = "10s")]
+    pub grace_period: String,
+    /// Consecutive failed verifications that lock a user name; 0 turns lockout off.
+    #[arg(long, env = "LOGINPROFILED_LOCKOUT_THRESHOLD", default_value_t = 10)]
+    pub lockout_threshold: u32,
+    /// The first lock's length; each further failure doubles it.
+    #[arg(long, env = "LOGINPROFILED_LOCKOUT_BASE", default_value = "1s")]
+    pub lockout_base: String,
+    /// The longest lock.
+    #[arg(long, env = "LOGINPROFILED_LOCKOUT_MAX", default_value = "15m")]
+    pub lockout_max: String,
+}
+
+/// Where the gRPC server listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenAddr {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+impl ListenAddr {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if let Some(path) = raw.strip_prefix("unix:") {
+            if path.is_empty() {
+                return Err("--listen unix: needs a socket path".to_owned());
+            }
+            return Ok(Self::Unix(PathBuf::from(path)));
+        }
+        raw.parse().map(Self::Tcp).map_err(|_| {
+            format!("--listen {raw:?} is neither HOST:PORT (an IP address) nor unix:/path")
+        })
+    }
+
+    /// Loopback addresses and Unix sockets count as local: only this machine can call them.
+    pub fn is_local(&self) -> bool {
+        match self {
+            Self::Tcp(addr) => addr.ip().is_loopback(),
+            Self::Unix(_) => true,
+        }
+    }
+}
+
+impl fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tcp(addr) => write!(f, "{addr}"),
+            Self::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+/// The validated configuration of `serve`.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: ListenAddr,
+    pub data_dir: PathBuf,
+    /// None: every caller is admitted.
+    pub tokens: Option<Arc<Tokens>>,
+    pub insecure_no_auth: bool,
+    pub account_id: String,
+    pub log_format: LogFormat,
+    pub hash_cost: HashCost,
+    pub pool: PoolSize,
+    pub drain_delay: Duration,
+    pub grace_period: Duration,
+    pub lockout: LockoutRule,
+}
+
+/// Every problem found in the configuration.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration ({} problem(s)):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl ServeArgs {
+    /// Checks everything before anything binds or opens.
+    pub fn validate(self) -> Result<ServeConfig, ConfigErrors> {
+        let mut problems = Problems::default();
+
+        let listen = problems.keep(ListenAddr::parse(&self.listen));
+        let tokens = match &self.tokens_file {
+            Some(path) => problems.keep(Tokens::load(path).map(Some).map_err(|e| format!("{e:#}"))),
+            None => Some(None),
+        };
+        let account_id = problems.keep(
+            (self.account_id.len() == 12 && self.account_id.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| self.account_id.clone())
+                .ok_or_else(|| format!("--account-id {:?} must be 12 digits", self.account_id)),
+        );
+        let hash_cost = HashCost {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        };
+        problems.keep(
+            hash_cost
+                .params()
+                .map(drop)
+                .map_err(|e| format!("argon2 parameters: {e}")),
+        );
+        let concurrency = self.hash_concurrency.unwrap_or_else(default_concurrency);
+        problems.keep(
+            (concurrency >= 1)
+                .then_some(())
+                .ok_or_else(|| "--hash-concurrency must be at least 1".to_owned()),
+        );
+        let drain_delay = problems.keep(duration("--drain-delay", &self.drain_delay));
+        let grace_period = problems.keep(duration("--grace-period", &self.grace_period));
+        let lockout_base = problems.keep(duration("--lockout-base", &self.lockout_base));
+        let lockout_max = problems.keep(duration("--lockout-max", &self.lockout_max));
+        if let (Some(base), Some(max)) = (lockout_base, lockout_max) {
+            problems.keep(
+                (base <= max)
+                    .then_some(())
+                    .ok_or_else(|| "--lockout-base must not exceed --lockout-max".to_owned()),
+            );
+        }
+        if let (Some(listen), Some(None)) = (&listen, &tokens) {
+            if !listen.is_local() && !self.insecure_no_auth {
+                problems.0.push(format!(
+                    "--listen {listen} is not a loopback address and no --tokens-file is given; \
+                     give one, or --insecure-no-auth to serve every caller unauthenticated"
+                ));
+            }
+        }
+
+        match (
+            listen,
+            tokens,
+            account_id,
+            drain_delay,
+            grace_period,
+            lockout_base,
+            lockout_max,
+        ) {
+            (
+                Some(listen),
+                Some(tokens),
+                Some(account_id),
+                Some(drain_delay),
+                Some(grace_period),
+                Some(base),
+                Some(max),
+            ) if problems.0.is_empty() => Ok(ServeConfig {
+                listen,
+                data_dir: self.data_dir,
+                tokens: tokens.map(Arc::new),
+                insecure_no_auth: self.insecure_no_auth,
+                account_id,
+                log_format: self.log_format,
+                hash_cost,
+                pool: PoolSize {
+                    concurrency,
+                    queue: self.hash_queue,
+                },
+                drain_delay,
+                grace_period,
+                lockout: LockoutRule {
+                    threshold: self.lockout_threshold,
+                    base,
+                    max,
+                },
+            }),
+            _ => Err(ConfigErrors(problems.0)),
+        }
+    }
+}
+
+/// Problems found so far; keeps the value of each check that passed.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn keep<T>(&mut self, result: Result<T, String>) -> Option<T> {
+        result.map_err(|problem| self.0.push(problem)).ok()
+    }
+}
+
+fn default_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn duration(flag: &str, raw: &str) -> Result<Duration, String> {
+    humantime::parse_duration(raw)
+        .map_err(|e| format!("{flag} {raw:?}: {e} (e.g. 500ms, 10s, 15m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> ServeArgs {
+        let mut argv = vec!["loginprofiled", "serve"];
+        argv.extend_from_slice(extra);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Serve(args) => *args,
+            Command::Token(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid_and_local() {
+        let config = args(&[]).validate().unwrap();
+        assert_eq!(
+            config.listen,
+            ListenAddr::Tcp("127.0.0.1:50051".parse().unwrap())
+        );
+        assert_eq!(config.hash_cost, HashCost::default());
+        assert_eq!(config.grace_period, Duration::from_secs(10));
+        assert!(config.tokens.is_none());
+    }
+
+    #[test]
+    fn every_problem_is_reported_together() {
+        let errors = args(&[
+            "--listen",
+            "0.0.0.0:50051",
+            "--account-id",
+            "12",
+            "--grace-period",
+            "soon",
+            "--argon2-memory-kib",
+            "1",
+        ])
+        .validate()
+        .unwrap_err();
+        assert_eq!(errors.0.len(), 4, "{errors}");
+    }
+
+    #[test]
+    fn a_public_address_needs_tokens_or_an_explicit_opt_out() {
+        assert!(args(&["--listen", "0.0.0.0:1"]).validate().is_err());
+        assert!(
+            args(&["--listen", "0.0.0.0:1", "--insecure-no-auth"])
+                .validate()
+                .is_ok()
+        );
+        assert!(args(&["--listen", "unix:/tmp/x.sock"]).validate().is_ok());
+    }
+}

@@ -1,0 +1,80 @@
+//! The operations of the service, free of any protocol: validated inputs in, domain values or
+//! an [`IamError`] out. Both the gRPC adapters and the Query API call these and nothing else.
+
+mod clock;
+mod error;
+mod input;
+mod login_profiles;
+mod policy;
+mod sign_in;
+mod users;
+
+use std::sync::Arc;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{FieldViolation, IamError, Violations};
+pub use input::{Password, PathPrefix, UserName, UserPath};
+pub use login_profiles::{CreateLoginProfile, LoginProfile, UpdateLoginProfile};
+pub use policy::{PasswordPolicy, PasswordPolicyFields, Rules, SYMBOLS, UpdatePasswordPolicy};
+pub use sign_in::{ChangePassword, LockoutRule, Verdict, VerifyPassword};
+pub use users::{CreateUser, ListUsers, User, UserList};
+
+use crate::{password::Hasher, store::Store};
+
+/// Settings of the domain that come from configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The 12-digit account id that ARNs and messages name.
+    pub account_id: String,
+    pub lockout: LockoutRule,
+}
+
+/// The service's operations over one store, hashing pool and clock. Cloning is shallow.
+#[derive(Debug, Clone)]
+pub struct Service {
+    store: Arc<dyn Store>,
+    hasher: Hasher,
+    clock: Arc<dyn Clock>,
+    settings: Arc<Settings>,
+}
+
+impl Service {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: Hasher,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            clock,
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn hasher(&self) -> &Hasher {
+        &self.hasher
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
+
+impl From<Violations> for IamError {
+    fn from(violations: Violations) -> Self {
+        IamError::Validation(violations)
+    }
+}
+
+impl From<anyhow::Error> for IamError {
+    fn from(cause: anyhow::Error) -> Self {
+        IamError::Internal(cause)
+    }
+}
+
+/// Parses the `userName` of a request that carries nothing else.
+pub fn parse_user_name(raw: &str) -> Result<UserName, IamError> {
+    Ok(UserName::parse("userName", raw)?)
+}

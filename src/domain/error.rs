@@ -1,0 +1,187 @@
+//! The one error type of the service: an IAM error code with its message, word for word.
+//!
+//! Protocol adapters map it to the wire in one place each (`grpc::status`, and the Query API's
+//! XML errors); nothing else decides codes or messages.
+
+use std::{fmt, time::Duration};
+
+/// A constraint a request field failed, in the IAM ("Coral") validation form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// The member name as IAM spells it (`userName`, `maxItems`, ...).
+    pub field: &'static str,
+    /// The failed constraint, e.g. `Member must have length less than or equal to 64`.
+    pub constraint: String,
+}
+
+/// One or more field violations, reported together in request field order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    /// Records that `field` failed `constraint`.
+    pub fn push(&mut self, field: &'static str, constraint: impl Into<String>) {
+        self.0.push(FieldViolation {
+            field,
+            constraint: constraint.into(),
+        });
+    }
+
+    /// Moves every violation of `other` to the end of this list.
+    pub fn extend(&mut self, other: Violations) {
+        self.0.extend(other.0);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &FieldViolation> {
+        self.0.iter()
+    }
+
+    /// Keeps the value of a field check and collects its violations, so that several fields can
+    /// be checked before any error is returned.
+    pub fn check<T>(&mut self, result: Result<T, Violations>) -> Option<T> {
+        result.map_err(|violations| self.extend(violations)).ok()
+    }
+
+    /// Ok when nothing was recorded, else the ValidationError carrying every violation.
+    pub fn into_result(self) -> Result<(), IamError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(IamError::Validation(self))
+        }
+    }
+}
+
+impl fmt::Display for Violations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.0.len();
+        let plural = if count == 1 { "" } else { "s" };
+        write!(f, "{count} validation error{plural} detected: ")?;
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(
+                f,
+                "Value at '{}' failed to satisfy constraint: {}",
+                v.field, v.constraint
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Every failure a caller can see. Variants are the IAM error codes; the message of each is the
+/// IAM message, and never contains a password or a hash.
+#[derive(Debug, thiserror::Error)]
+pub enum IamError {
+    #[error("{0}")]
+    Validation(Violations),
+    #[error("{0}")]
+    NoSuchEntity(String),
+    #[error("{0}")]
+    EntityAlreadyExists(String),
+    #[error("{0}")]
+    DeleteConflict(String),
+    #[error("{0}")]
+    PasswordPolicyViolation(String),
+    /// ChangePassword with a wrong old password.
+    #[error("The old password is incorrect.")]
+    InvalidCredentials,
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    InvalidUserType(String),
+    /// Load shed: the hashing queue is full. Safe to retry after `retry_after`.
+    #[error("Rate exceeded")]
+    Throttling { retry_after: Duration },
+    #[error("{0}")]
+    MissingAuthenticationToken(String),
+    #[error("{0}")]
+    InvalidClientTokenId(String),
+    #[error("{0}")]
+    SignatureDoesNotMatch(String),
+    #[error("{0}")]
+    RequestExpired(String),
+    /// Anything the caller cannot act on. Reaches the client as a fixed message; the cause is
+    /// logged once where the error leaves the service.
+    #[error("The request processing has failed because of an unknown error, exception or failure.")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl IamError {
+    /// The IAM error code, as sent in `ErrorInfo.reason` and the Query API's `<Code>`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "ValidationError",
+            Self::NoSuchEntity(_) => "NoSuchEntity",
+            Self::EntityAlreadyExists(_) => "EntityAlreadyExists",
+            Self::DeleteConflict(_) => "DeleteConflict",
+            Self::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
+            Self::InvalidCredentials => "InvalidCredentials",
+            Self::AccessDenied(_) => "AccessDenied",
+            Self::InvalidUserType(_) => "InvalidUserType",
+            Self::Throttling { .. } => "Throttling",
+            Self::MissingAuthenticationToken(_) => "MissingAuthenticationToken",
+            Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
+            Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
+            Self::RequestExpired(_) => "RequestExpired",
+            Self::Internal(_) => "ServiceFailure",
+        }
+    }
+
+    pub fn no_such_user(name: &str) -> Self {
+        Self::NoSuchEntity(format!("The user with name {name} cannot be found."))
+    }
+
+    pub fn no_such_login_profile(name: &str) -> Self {
+        Self::NoSuchEntity(format!("Login Profile for User {name} cannot be found."))
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(cause.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_violation_reads_as_iam_writes_it() {
+        let mut v = Violations::default();
+        v.push(
+            "userName",
+            "Member must have length less than or equal to 64",
+        );
+        assert_eq!(
+            v.to_string(),
+            "1 validation error detected: Value at 'userName' failed to satisfy constraint: \
+             Member must have length less than or equal to 64"
+        );
+    }
+
+    #[test]
+    fn several_violations_are_counted_and_joined_in_order() {
+        let mut v = Violations::default();
+        v.push(
+            "minimumPasswordLength",
+            "Member must have value less than or equal to 128",
+        );
+        v.push(
+            "passwordReusePrevention",
+            "Member must have value less than or equal to 24",
+        );
+        assert_eq!(
+            v.to_string(),
+            "2 validation errors detected: Value at 'minimumPasswordLength' failed to satisfy \
+             constraint: Member must have value less than or equal to 128; Value at \
+             'passwordReusePrevention' failed to satisfy constraint: Member must have value less \
+             than or equal to 24"
+        );
+    }
+}

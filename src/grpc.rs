@@ -1,0 +1,29 @@
+//! The gRPC face of the service: generated code, and thin adapters that turn a request into a
+//! domain call and its result into a response or a `Status`.
+
+mod convert;
+mod login_profiles;
+mod policy;
+pub mod status;
+mod users;
+
+pub use login_profiles::LoginProfileApi;
+pub use policy::PasswordPolicyApi;
+pub use users::UserApi;
+
+/// The generated messages, clients and servers of `iam.loginprofile.v1`.
+pub mod proto {
+    #![allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+    tonic::include_proto!("iam.loginprofile.v1");
+
+    /// The descriptor set that server reflection serves.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("loginprofile_descriptor");
+}
+
+/// The fully qualified names of the three services, for health and logging.
+pub const SERVICE_NAMES: [&str; 3] = [
+    "iam.loginprofile.v1.LoginProfileService",
+    "iam.loginprofile.v1.UserService",
+    "iam.loginprofile.v1.AccountPasswordPolicyService",
+];

@@ -1,0 +1,47 @@
+//! The one mapping from [`IamError`] to a gRPC `Status`: the gRPC code of the DESIGN table, the
+//! IAM message, and `ErrorInfo` (plus `BadRequest` / `RetryInfo`) in the details.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt as _};
+
+use crate::domain::IamError;
+
+/// The `ErrorInfo.domain` of every error.
+pub const ERROR_DOMAIN: &str = "iam.loginprofile.v1";
+
+/// The gRPC code of an IAM error.
+pub fn code(error: &IamError) -> Code {
+    match error {
+        IamError::Validation(_) | IamError::PasswordPolicyViolation(_) => Code::InvalidArgument,
+        IamError::NoSuchEntity(_) => Code::NotFound,
+        IamError::EntityAlreadyExists(_) => Code::AlreadyExists,
+        IamError::DeleteConflict(_) | IamError::InvalidUserType(_) => Code::FailedPrecondition,
+        IamError::InvalidCredentials | IamError::AccessDenied(_) => Code::PermissionDenied,
+        IamError::Throttling { .. } => Code::ResourceExhausted,
+        IamError::MissingAuthenticationToken(_)
+        | IamError::InvalidClientTokenId(_)
+        | IamError::SignatureDoesNotMatch(_)
+        | IamError::RequestExpired(_) => Code::Unauthenticated,
+        IamError::Internal(_) => Code::Internal,
+    }
+}
+
+impl From<IamError> for Status {
+    fn from(error: IamError) -> Self {
+        if let IamError::Internal(cause) = &error {
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+        let mut details = ErrorDetails::with_error_info(error.code(), ERROR_DOMAIN, []);
+        match &error {
+            IamError::Validation(violations) => details.set_bad_request(
+                violations
+                    .iter()
+                    .map(|v| FieldViolation::new(v.field, v.constraint.clone()))
+                    .collect::<Vec<_>>(),
+            ),
+            IamError::Throttling { retry_after } => details.set_retry_info(Some(*retry_after)),
+            _ => &mut details,
+        };
+        Status::with_error_details(code(&error), error.to_string(), details)
+    }
+}

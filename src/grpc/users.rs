@@ -1,0 +1,66 @@
+//! UserService: adapters over the domain's user operations.
+
+use tonic::{Request, Response, Status};
+
+use super::proto::{self, user_service_server::UserService};
+use crate::domain::{CreateUser, ListUsers, Service, parse_user_name};
+
+/// Serves UserService.
+#[derive(Debug, Clone)]
+pub struct UserApi(pub Service);
+
+#[tonic::async_trait]
+impl UserService for UserApi {
+    async fn create_user(
+        &self,
+        request: Request<proto::CreateUserRequest>,
+    ) -> Result<Response<proto::CreateUserResponse>, Status> {
+        let r = request.into_inner();
+        let user = self
+            .0
+            .create_user(CreateUser::parse(&r.user_name, &r.path)?)
+            .await?;
+        Ok(Response::new(proto::CreateUserResponse {
+            user: Some(user.into()),
+        }))
+    }
+
+    async fn get_user(
+        &self,
+        request: Request<proto::GetUserRequest>,
+    ) -> Result<Response<proto::GetUserResponse>, Status> {
+        let user = self
+            .0
+            .get_user(parse_user_name(&request.into_inner().user_name)?)
+            .await?;
+        Ok(Response::new(proto::GetUserResponse {
+            user: Some(user.into()),
+        }))
+    }
+
+    async fn delete_user(
+        &self,
+        request: Request<proto::DeleteUserRequest>,
+    ) -> Result<Response<proto::DeleteUserResponse>, Status> {
+        self.0
+            .delete_user(parse_user_name(&request.into_inner().user_name)?)
+            .await?;
+        Ok(Response::new(proto::DeleteUserResponse {}))
+    }
+
+    async fn list_users(
+        &self,
+        request: Request<proto::ListUsersRequest>,
+    ) -> Result<Response<proto::ListUsersResponse>, Status> {
+        let r = request.into_inner();
+        let page = self
+            .0
+            .list_users(ListUsers::parse(&r.path_prefix, &r.marker, r.max_items)?)
+            .await?;
+        Ok(Response::new(proto::ListUsersResponse {
+            is_truncated: page.marker.is_some(),
+            marker: page.marker.unwrap_or_default(),
+            users: page.users.into_iter().map(Into::into).collect(),
+        }))
+    }
+}

@@ -1,0 +1,201 @@
+//! Wiring: opens the store and the hashing pool, builds the gRPC router with its layers, serves
+//! until shutdown, then drains and flushes.
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use tokio::net::{TcpListener, UnixListener};
+use tokio_stream::wrappers::UnixListenerStream;
+use tonic::transport::{Server, server::TcpIncoming};
+use tonic_health::{ServingStatus, server::HealthReporter};
+use tower::ServiceBuilder;
+
+use crate::{
+    access_log::AccessLogLayer,
+    auth::AuthLayer,
+    config::{ListenAddr, ServeConfig},
+    domain::{Clock, Service, Settings, SystemClock},
+    grpc::{
+        LoginProfileApi, PasswordPolicyApi, SERVICE_NAMES, UserApi,
+        proto::{
+            self, account_password_policy_service_server::AccountPasswordPolicyServiceServer,
+            login_profile_service_server::LoginProfileServiceServer,
+            user_service_server::UserServiceServer,
+        },
+    },
+    password::Hasher,
+    store::SledStore,
+};
+
+/// Largest request message accepted (passwords are at most 128 characters).
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Concurrent HTTP/2 streams per connection.
+const MAX_CONCURRENT_STREAMS: u32 = 1024;
+
+/// The service with its configuration, ready to serve.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub service: Service,
+    pub config: ServeConfig,
+}
+
+impl App {
+    /// Opens the store in the data directory and starts the hashing pool.
+    pub fn open(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+        let store = SledStore::open(&config.data_dir)?;
+        let hasher = Hasher::start(config.hash_cost, config.pool)?;
+        let settings = Settings {
+            account_id: config.account_id.clone(),
+            lockout: config.lockout,
+        };
+        let service = Service::new(Arc::new(store), hasher, clock, settings);
+        Ok(Self { service, config })
+    }
+}
+
+/// A bound gRPC listener.
+#[derive(Debug)]
+pub enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    /// Binds the address. A Unix socket left over by an earlier run is replaced.
+    pub async fn bind(addr: &ListenAddr) -> anyhow::Result<Self> {
+        match addr {
+            ListenAddr::Tcp(addr) => Ok(Self::Tcp(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding {addr}"))?,
+            )),
+            ListenAddr::Unix(path) => {
+                use std::os::unix::fs::FileTypeExt as _;
+                if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+                    std::fs::remove_file(path)
+                        .with_context(|| format!("removing the stale socket {}", path.display()))?;
+                }
+                Ok(Self::Unix(UnixListener::bind(path).with_context(|| {
+                    format!("binding unix:{}", path.display())
+                })?))
+            }
+        }
+    }
+}
+
+/// Runs the service from a validated configuration until SIGTERM or SIGINT.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    if config.tokens.is_none() && config.insecure_no_auth && !config.listen.is_local() {
+        tracing::warn!(listen = %config.listen, "--insecure-no-auth: serving every caller WITHOUT authentication");
+    }
+    let app = App::open(config, Arc::new(SystemClock))?;
+    let listener = Listener::bind(&app.config.listen).await?;
+    tracing::info!(listen = %app.config.listen, data_dir = %app.config.data_dir.display(), "serving");
+    run(listener, app, crate::shutdown::signal()).await
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves; then health turns NOT_SERVING, serving
+/// goes on for the drain delay, in-flight calls get the grace period, and the store is flushed.
+pub async fn run(
+    listener: Listener,
+    app: App,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let App { service, config } = app;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    set_health(&health, ServingStatus::Serving).await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1().context("building reflection v1")?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
+        .context("building reflection v1alpha")?;
+
+    let layers = ServiceBuilder::new()
+        // Outermost: every call gets a request id and exactly one log line, refusals included.
+        .layer(AccessLogLayer)
+        // Refuses callers without a valid token or scope before any handler runs.
+        .layer(AuthLayer::new(config.tokens.clone()));
+    let router = Server::builder()
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .layer(layers)
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(
+            LoginProfileServiceServer::new(LoginProfileApi(service.clone()))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            UserServiceServer::new(UserApi(service.clone()))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            AccountPasswordPolicyServiceServer::new(PasswordPolicyApi(service.clone()))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        );
+
+    let (draining_tx, draining_rx) = tokio::sync::oneshot::channel();
+    let drain_delay = config.drain_delay;
+    let stop_accepting = async move {
+        shutdown.await;
+        set_health(&health, ServingStatus::NotServing).await;
+        if !drain_delay.is_zero() {
+            tracing::info!(
+                ?drain_delay,
+                "health is NOT_SERVING; serving on during the drain delay"
+            );
+            tokio::time::sleep(drain_delay).await;
+        }
+        let _ = draining_tx.send(());
+    };
+    let serving = async move {
+        match listener {
+            Listener::Tcp(listener) => {
+                let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+                router
+                    .serve_with_incoming_shutdown(incoming, stop_accepting)
+                    .await
+            }
+            Listener::Unix(listener) => {
+                router
+                    .serve_with_incoming_shutdown(UnixListenerStream::new(listener), stop_accepting)
+                    .await
+            }
+        }
+    };
+    tokio::pin!(serving);
+    tokio::select! {
+        result = &mut serving => result.context("serving gRPC")?,
+        _ = draining_rx => {
+            match tokio::time::timeout(config.grace_period, &mut serving).await {
+                Ok(result) => result.context("serving gRPC")?,
+                Err(_) => tracing::warn!(grace_period = ?config.grace_period, "calls still in flight after the grace period; closing them"),
+            }
+        }
+    }
+    service
+        .store()
+        .flush()
+        .await
+        .context("flushing the store at shutdown")?;
+    if let ListenAddr::Unix(path) = &config.listen {
+        let _ = std::fs::remove_file(path);
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn set_health(health: &HealthReporter, status: ServingStatus) {
+    health.set_service_status("", status).await;
+    for name in SERVICE_NAMES {
+        health.set_service_status(name, status).await;
+    }
+}

@@ -1,0 +1,128 @@
+//! Persistence behind a narrow trait, so the domain never sees sled (and a PostgreSQL store can
+//! take its place when one machine is not enough).
+//!
+//! Keys are user-name keys (`UserName::key`, ASCII lower case). Every method that changes user
+//! data returns only after the change is durable; each is atomic, so racing callers never lose
+//! or duplicate data and never leave a login profile without its user.
+
+mod records;
+mod sled_store;
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+pub use records::{LockoutRecord, PolicyRecord, ProfileRecord, UserRecord};
+pub use sled_store::SledStore;
+
+/// Storage failures carry their cause for the log; the caller only ever sees ServiceFailure.
+pub type StoreResult<T> = anyhow::Result<T>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertUser {
+    Inserted,
+    AlreadyExists,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteUser {
+    Deleted,
+    NoUser,
+    HasProfile,
+}
+
+/// What a user-name key holds, as far as login profiles are concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProfileLookup {
+    NoUser,
+    NoProfile(UserRecord),
+    Found(UserRecord, ProfileRecord),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertProfile {
+    Inserted,
+    NoUser,
+    AlreadyExists,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplaceProfile {
+    Replaced,
+    NoUser,
+    NoProfile,
+    /// The profile changed since it was read (its version moved on); read it again.
+    Stale,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteProfile {
+    Deleted,
+    NoUser,
+    NoProfile,
+}
+
+/// One page of users in key order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPage {
+    pub users: Vec<UserRecord>,
+    /// The key of the last user returned when more matching users follow.
+    pub next_after: Option<String>,
+}
+
+/// The storage the domain needs, and nothing more.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser>;
+    async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>>;
+    /// Deletes the user unless a login profile still exists for it.
+    async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser>;
+    /// Up to `limit` users with keys after `after` whose record satisfies `filter`.
+    async fn list_users(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        filter: &(dyn for<'r> Fn(&'r UserRecord) -> bool + Send + Sync),
+    ) -> StoreResult<UserPage>;
+    /// Records the last successful sign-in; durable within a second, not before the reply.
+    async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()>;
+
+    async fn profile(&self, key: &str) -> StoreResult<ProfileLookup>;
+    /// Inserts a profile for an existing user that has none.
+    async fn insert_profile(&self, key: &str, profile: ProfileRecord)
+    -> StoreResult<InsertProfile>;
+    /// Replaces the profile if its stored version is still `expected_version`; the new record's
+    /// version must be `expected_version + 1`.
+    async fn replace_profile(
+        &self,
+        key: &str,
+        expected_version: u64,
+        profile: ProfileRecord,
+    ) -> StoreResult<ReplaceProfile>;
+    /// As `replace_profile`, but durable within a second rather than before returning (for
+    /// transparent re-hashing, where losing the write loses nothing).
+    async fn replace_profile_lazily(
+        &self,
+        key: &str,
+        expected_version: u64,
+        profile: ProfileRecord,
+    ) -> StoreResult<ReplaceProfile>;
+    async fn delete_profile(&self, key: &str) -> StoreResult<DeleteProfile>;
+
+    async fn policy(&self) -> StoreResult<Option<PolicyRecord>>;
+    async fn put_policy(&self, policy: PolicyRecord) -> StoreResult<()>;
+    /// Deletes the policy; false when there was none.
+    async fn delete_policy(&self) -> StoreResult<bool>;
+
+    /// Applies `update` to the lockout state of `key` atomically (absent state is the default)
+    /// and returns the new state. Durable within a second.
+    async fn update_lockout(
+        &self,
+        key: &str,
+        update: &(dyn Fn(LockoutRecord) -> LockoutRecord + Send + Sync),
+    ) -> StoreResult<LockoutRecord>;
+    async fn lockout(&self, key: &str) -> StoreResult<LockoutRecord>;
+
+    /// Makes every write so far durable.
+    async fn flush(&self) -> StoreResult<()>;
+}

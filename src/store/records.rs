@@ -1,0 +1,75 @@
+//! The stored records, encoded with prost so that fields can be added without a migration.
+//! Times are milliseconds since the Unix epoch.
+
+/// An IAM user.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct UserRecord {
+    /// The name as created (the key is its lower-case form).
+    #[prost(string, tag = "1")]
+    pub user_name: String,
+    #[prost(string, tag = "2")]
+    pub user_id: String,
+    #[prost(string, tag = "3")]
+    pub path: String,
+    #[prost(int64, tag = "4")]
+    pub create_date_ms: i64,
+    #[prost(int64, optional, tag = "5")]
+    pub password_last_used_ms: Option<i64>,
+}
+
+/// A login profile: the password hash of one user and its state.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ProfileRecord {
+    /// argon2id PHC string of the current password.
+    #[prost(string, tag = "1")]
+    pub password_hash: String,
+    #[prost(int64, tag = "2")]
+    pub create_date_ms: i64,
+    #[prost(bool, tag = "3")]
+    pub password_reset_required: bool,
+    /// When the current password was set (for expiry).
+    #[prost(int64, tag = "4")]
+    pub password_set_ms: i64,
+    /// PHC strings of earlier passwords, newest first, for reuse prevention (at most 24).
+    #[prost(string, repeated, tag = "5")]
+    pub previous_hashes: Vec<String>,
+    /// Bumped on every replacement, for compare-and-swap.
+    #[prost(uint64, tag = "6")]
+    pub version: u64,
+}
+
+/// The account password policy. Optional fields are stored only when they were given.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PolicyRecord {
+    #[prost(uint32, tag = "1")]
+    pub minimum_password_length: u32,
+    #[prost(bool, tag = "2")]
+    pub require_symbols: bool,
+    #[prost(bool, tag = "3")]
+    pub require_numbers: bool,
+    #[prost(bool, tag = "4")]
+    pub require_uppercase_characters: bool,
+    #[prost(bool, tag = "5")]
+    pub require_lowercase_characters: bool,
+    #[prost(bool, tag = "6")]
+    pub allow_users_to_change_password: bool,
+    #[prost(uint32, optional, tag = "7")]
+    pub max_password_age: Option<u32>,
+    #[prost(uint32, optional, tag = "8")]
+    pub password_reuse_prevention: Option<u32>,
+    #[prost(bool, optional, tag = "9")]
+    pub hard_expiry: Option<bool>,
+}
+
+/// Consecutive failed verifications of one user name.
+#[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
+pub struct LockoutRecord {
+    #[prost(uint32, tag = "1")]
+    pub consecutive_failures: u32,
+    /// Verification is refused until this time (0: not locked).
+    #[prost(int64, tag = "2")]
+    pub locked_until_ms: i64,
+    /// When the last failure happened, for evicting old entries.
+    #[prost(int64, tag = "3")]
+    pub last_failure_ms: i64,
+}

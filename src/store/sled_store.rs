@@ -1,0 +1,346 @@
+//! The embedded default store on sled: one tree per record kind, multi-tree transactions for
+//! the operations that touch users and profiles together, and a flush before every
+//! acknowledged write.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use prost::Message;
+use sled::{
+    Transactional, Tree,
+    transaction::{ConflictableTransactionError, TransactionError, TransactionalTree},
+};
+
+use super::{
+    DeleteProfile, DeleteUser, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
+    ProfileLookup, ProfileRecord, ReplaceProfile, Store, StoreResult, UserPage, UserRecord,
+};
+
+const POLICY_KEY: &[u8] = b"account";
+const FORMAT_KEY: &[u8] = b"format";
+const FORMAT_VERSION: &[u8] = b"loginprofiled/1";
+
+/// sled-backed [`Store`]. Cloning is shallow: clones share the database.
+#[derive(Debug, Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    users: Tree,
+    profiles: Tree,
+    policy: Tree,
+    lockouts: Tree,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<anyhow::Error>>;
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`. Fails when another process holds the directory,
+    /// or when it holds data this version cannot read.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        let db = sled::Config::new()
+            .path(dir)
+            .flush_every_ms(Some(200))
+            .open()
+            .with_context(|| format!("opening the sled store in {}", dir.display()))?;
+        Self::from_db(db)
+    }
+
+    /// A store that lives in memory only, for tests and benchmarks that need no durability.
+    pub fn temporary() -> anyhow::Result<Self> {
+        Self::from_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn from_db(db: sled::Db) -> anyhow::Result<Self> {
+        match db.get(FORMAT_KEY)? {
+            None => {
+                db.insert(FORMAT_KEY, FORMAT_VERSION)?;
+                db.flush()?;
+            }
+            Some(found) if found == FORMAT_VERSION => {}
+            Some(found) => anyhow::bail!(
+                "the data directory holds format {:?}, this build reads {:?}",
+                String::from_utf8_lossy(&found),
+                String::from_utf8_lossy(FORMAT_VERSION)
+            ),
+        }
+        Ok(Self {
+            users: db.open_tree("users")?,
+            profiles: db.open_tree("profiles")?,
+            policy: db.open_tree("policy")?,
+            lockouts: db.open_tree("lockouts")?,
+            db,
+        })
+    }
+
+    /// Runs a transaction over the users and profiles trees.
+    fn users_and_profiles<T>(
+        &self,
+        body: impl Fn(&TransactionalTree, &TransactionalTree) -> TxResult<T>,
+    ) -> StoreResult<T> {
+        (&self.users, &self.profiles)
+            .transaction(|(users, profiles)| body(users, profiles))
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => anyhow::Error::new(e),
+            })
+    }
+
+    async fn durable(&self) -> StoreResult<()> {
+        self.db
+            .flush_async()
+            .await
+            .context("flushing the sled store")?;
+        Ok(())
+    }
+
+    fn replace_profile_now(
+        &self,
+        key: &str,
+        expected_version: u64,
+        profile: &ProfileRecord,
+    ) -> StoreResult<ReplaceProfile> {
+        self.users_and_profiles(|users, profiles| {
+            if users.get(key)?.is_none() {
+                return Ok(ReplaceProfile::NoUser);
+            }
+            let Some(stored) = profiles.get(key)? else {
+                return Ok(ReplaceProfile::NoProfile);
+            };
+            if decode::<ProfileRecord>(&stored)?.version != expected_version {
+                return Ok(ReplaceProfile::Stale);
+            }
+            profiles.insert(key, profile.encode_to_vec())?;
+            Ok(ReplaceProfile::Replaced)
+        })
+    }
+}
+
+fn decode<T: Message + Default>(bytes: &[u8]) -> TxResult<T> {
+    T::decode(bytes)
+        .context("decoding a stored record")
+        .map_err(ConflictableTransactionError::Abort)
+}
+
+fn decode_plain<T: Message + Default>(bytes: &[u8]) -> StoreResult<T> {
+    T::decode(bytes).context("decoding a stored record")
+}
+
+#[async_trait]
+impl Store for SledStore {
+    async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
+        let bytes = user.encode_to_vec();
+        let outcome = self
+            .users
+            .compare_and_swap(key, None as Option<&[u8]>, Some(bytes))?
+            .map_or(InsertUser::AlreadyExists, |()| InsertUser::Inserted);
+        if outcome == InsertUser::Inserted {
+            self.durable().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>> {
+        self.users
+            .get(key)?
+            .map(|bytes| decode_plain(&bytes))
+            .transpose()
+    }
+
+    async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser> {
+        let outcome = self.users_and_profiles(|users, profiles| {
+            if profiles.get(key)?.is_some() {
+                return Ok(DeleteUser::HasProfile);
+            }
+            Ok(match users.remove(key)? {
+                Some(_) => DeleteUser::Deleted,
+                None => DeleteUser::NoUser,
+            })
+        })?;
+        if outcome == DeleteUser::Deleted {
+            self.lockouts.remove(key)?;
+            self.durable().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn list_users(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        filter: &(dyn for<'r> Fn(&'r UserRecord) -> bool + Send + Sync),
+    ) -> StoreResult<UserPage> {
+        let range = match after {
+            Some(after) => self.users.range::<&[u8], _>((
+                std::ops::Bound::Excluded(after.as_bytes()),
+                std::ops::Bound::Unbounded,
+            )),
+            None => self.users.iter(),
+        };
+        let mut users = Vec::new();
+        let mut last_key = None;
+        for entry in range {
+            let (key, bytes) = entry?;
+            let user: UserRecord = decode_plain(&bytes)?;
+            if !filter(&user) {
+                continue;
+            }
+            if users.len() == limit {
+                return Ok(UserPage {
+                    users,
+                    next_after: last_key,
+                });
+            }
+            last_key = Some(String::from_utf8(key.to_vec()).context("a user key is not UTF-8")?);
+            users.push(user);
+        }
+        Ok(UserPage {
+            users,
+            next_after: None,
+        })
+    }
+
+    async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()> {
+        // fetch_and_update retries on concurrent writers; a deleted user stays deleted.
+        let mut failure = None;
+        self.users.fetch_and_update(key, |current| {
+            let bytes = current?;
+            match UserRecord::decode(bytes) {
+                Ok(mut user) => {
+                    user.password_last_used_ms = Some(at_ms);
+                    Some(user.encode_to_vec())
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    Some(bytes.to_vec())
+                }
+            }
+        })?;
+        match failure {
+            Some(e) => Err(anyhow::Error::new(e).context("decoding a stored user")),
+            None => Ok(()),
+        }
+    }
+
+    async fn profile(&self, key: &str) -> StoreResult<ProfileLookup> {
+        self.users_and_profiles(|users, profiles| {
+            let Some(user) = users.get(key)? else {
+                return Ok(ProfileLookup::NoUser);
+            };
+            let user = decode(&user)?;
+            Ok(match profiles.get(key)? {
+                Some(profile) => ProfileLookup::Found(user, decode(&profile)?),
+                None => ProfileLookup::NoProfile(user),
+            })
+        })
+    }
+
+    async fn insert_profile(
+        &self,
+        key: &str,
+        profile: ProfileRecord,
+    ) -> StoreResult<InsertProfile> {
+        let bytes = profile.encode_to_vec();
+        let outcome = self.users_and_profiles(|users, profiles| {
+            if users.get(key)?.is_none() {
+                return Ok(InsertProfile::NoUser);
+            }
+            if profiles.get(key)?.is_some() {
+                return Ok(InsertProfile::AlreadyExists);
+            }
+            profiles.insert(key, bytes.as_slice())?;
+            Ok(InsertProfile::Inserted)
+        })?;
+        if outcome == InsertProfile::Inserted {
+            self.durable().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn replace_profile(
+        &self,
+        key: &str,
+        expected_version: u64,
+        profile: ProfileRecord,
+    ) -> StoreResult<ReplaceProfile> {
+        let outcome = self.replace_profile_now(key, expected_version, &profile)?;
+        if outcome == ReplaceProfile::Replaced {
+            self.durable().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn replace_profile_lazily(
+        &self,
+        key: &str,
+        expected_version: u64,
+        profile: ProfileRecord,
+    ) -> StoreResult<ReplaceProfile> {
+        self.replace_profile_now(key, expected_version, &profile)
+    }
+
+    async fn delete_profile(&self, key: &str) -> StoreResult<DeleteProfile> {
+        let outcome = self.users_and_profiles(|users, profiles| {
+            if users.get(key)?.is_none() {
+                return Ok(DeleteProfile::NoUser);
+            }
+            Ok(match profiles.remove(key)? {
+                Some(_) => DeleteProfile::Deleted,
+                None => DeleteProfile::NoProfile,
+            })
+        })?;
+        if outcome == DeleteProfile::Deleted {
+            self.durable().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn policy(&self) -> StoreResult<Option<PolicyRecord>> {
+        self.policy
+            .get(POLICY_KEY)?
+            .map(|bytes| decode_plain(&bytes))
+            .transpose()
+    }
+
+    async fn put_policy(&self, policy: PolicyRecord) -> StoreResult<()> {
+        self.policy.insert(POLICY_KEY, policy.encode_to_vec())?;
+        self.durable().await
+    }
+
+    async fn delete_policy(&self) -> StoreResult<bool> {
+        let existed = self.policy.remove(POLICY_KEY)?.is_some();
+        if existed {
+            self.durable().await?;
+        }
+        Ok(existed)
+    }
+
+    async fn update_lockout(
+        &self,
+        key: &str,
+        update: &(dyn Fn(LockoutRecord) -> LockoutRecord + Send + Sync),
+    ) -> StoreResult<LockoutRecord> {
+        // A record that fails to decode counts as no failures rather than blocking sign-in.
+        let updated = self.lockouts.update_and_fetch(key, |current| {
+            let state = current
+                .and_then(|b| LockoutRecord::decode(b).ok())
+                .unwrap_or_default();
+            let next = update(state);
+            (next != LockoutRecord::default()).then(|| next.encode_to_vec())
+        })?;
+        Ok(updated
+            .and_then(|b| LockoutRecord::decode(&*b).ok())
+            .unwrap_or_default())
+    }
+
+    async fn lockout(&self, key: &str) -> StoreResult<LockoutRecord> {
+        Ok(self
+            .lockouts
+            .get(key)?
+            .and_then(|b| LockoutRecord::decode(&*b).ok())
+            .unwrap_or_default())
+    }
+
+    async fn flush(&self) -> StoreResult<()> {
+        self.durable().await
+    }
+}
