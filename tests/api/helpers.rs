@@ -1,0 +1,209 @@
+//! Starts the real server in-process on 127.0.0.1:0 with a fresh data directory, a manual
+//! clock and cheap argon2 parameters, and hands out typed clients.
+
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{Arc, LazyLock},
+    time::{Duration, SystemTime},
+};
+
+use loginprofiled::{
+    access::Tokens,
+    config::{ListenAddr, LogFormat, ServeConfig},
+    domain::{LockoutRule, ManualClock, Service},
+    grpc::proto::{
+        account_password_policy_service_client::AccountPasswordPolicyServiceClient,
+        login_profile_service_client::LoginProfileServiceClient,
+        user_service_client::UserServiceClient,
+    },
+    password::{HashCost, PoolSize},
+    server::{App, Listener, run},
+};
+use tokio::{sync::oneshot, task::JoinHandle};
+use tonic::{
+    Request, Status,
+    metadata::MetadataValue,
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
+
+/// Cheap argon2 so tests run fast; production defaults are tested in `password` unit tests.
+pub const TEST_COST: HashCost = HashCost {
+    memory_kib: 256,
+    iterations: 1,
+    parallelism: 1,
+};
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_test_writer()
+            .init();
+    }
+});
+
+/// A configuration for tests: loopback, no tokens, cheap hashing.
+pub fn test_config(data_dir: PathBuf) -> ServeConfig {
+    ServeConfig {
+        listen: ListenAddr::Tcp("127.0.0.1:0".parse().unwrap()),
+        data_dir,
+        tokens: None,
+        insecure_no_auth: false,
+        account_id: "123456789012".to_owned(),
+        log_format: LogFormat::Text,
+        hash_cost: TEST_COST,
+        pool: PoolSize {
+            concurrency: 2,
+            queue: 256,
+        },
+        drain_delay: Duration::ZERO,
+        grace_period: Duration::from_secs(5),
+        lockout: LockoutRule::default(),
+    }
+}
+
+/// A running server and what a test needs to drive it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub service: Service,
+    pub clock: Arc<ManualClock>,
+    pub data_dir: tempfile::TempDir,
+    pub channel: Channel,
+    token: Option<String>,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Starts a server with the default test configuration.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after `adjust` has changed the test configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(data_dir.path().to_path_buf());
+    adjust(&mut config);
+    start(config, data_dir).await
+}
+
+/// Starts a server on an existing data directory (for restart tests).
+pub async fn start(config: ServeConfig, data_dir: tempfile::TempDir) -> TestApp {
+    LazyLock::force(&TRACING);
+    let clock = Arc::new(ManualClock::new(SystemTime::now()));
+    let app = App::open(config.clone(), clock.clone()).expect("opening the app");
+    let service = app.service.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (shutdown_tx, shutdown_rx) = oneshot::channel();
+    let server = tokio::spawn(run(Listener::Tcp(listener), app, async {
+        let _ = shutdown_rx.await;
+    }));
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_lazy();
+    TestApp {
+        addr,
+        service,
+        clock,
+        data_dir,
+        channel,
+        token: None,
+        shutdown: Some(shutdown_tx),
+        server: Some(server),
+    }
+}
+
+/// A tokens file admitting `name` with `scopes`, returned with the token to send.
+pub fn tokens_with(
+    entries: &[(&str, &[loginprofiled::access::Scope])],
+) -> (Arc<Tokens>, Vec<String>) {
+    let mut text = String::new();
+    let mut secrets = Vec::new();
+    for (name, scopes) in entries {
+        let (token, entry) = loginprofiled::access::new_token(name, scopes);
+        text.push_str(&entry);
+        secrets.push(token);
+    }
+    (Arc::new(Tokens::parse(&text).unwrap()), secrets)
+}
+
+/// Adds `authorization: Bearer <token>` to every call when a token is set.
+#[derive(Clone)]
+pub struct Bearer(Option<String>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(token) = &self.0 {
+            let value: MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+impl TestApp {
+    /// Sends `token` as the bearer token on clients made after this call.
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token;
+        self
+    }
+
+    pub fn users(&self) -> UserServiceClient<Authed> {
+        UserServiceClient::with_interceptor(self.channel.clone(), Bearer(self.token.clone()))
+    }
+
+    pub fn profiles(&self) -> LoginProfileServiceClient<Authed> {
+        LoginProfileServiceClient::with_interceptor(
+            self.channel.clone(),
+            Bearer(self.token.clone()),
+        )
+    }
+
+    pub fn policy(&self) -> AccountPasswordPolicyServiceClient<Authed> {
+        AccountPasswordPolicyServiceClient::with_interceptor(
+            self.channel.clone(),
+            Bearer(self.token.clone()),
+        )
+    }
+
+    /// Asks the server to stop and waits until it has drained and flushed.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.expect("the server task should not panic"),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the server and starts a new one on the same data directory.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await.expect("clean stop");
+        let config = test_config(self.data_dir.path().to_path_buf());
+        start(config, self.data_dir).await
+    }
+}
+
+/// The `ErrorInfo.reason` (the IAM code) of a status.
+pub fn reason(status: &Status) -> String {
+    use tonic_types::StatusExt as _;
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default()
+}
+
+/// Asserts a status's gRPC code, IAM code and message.
+#[track_caller]
+pub fn assert_error(status: &Status, code: tonic::Code, iam_code: &str, message: &str) {
+    assert_eq!(status.code(), code, "gRPC code of {status:?}");
+    assert_eq!(reason(status), iam_code, "IAM code of {status:?}");
+    assert_eq!(status.message(), message, "message of {status:?}");
+}
