@@ -77,10 +77,10 @@ where
                     span: call_span,
                     started,
                 });
-                if let Some(code) = grpc_code(response.headers()) {
-                    if let Some(record) = record.take() {
-                        record.log(&code);
-                    }
+                if let Some(code) = grpc_code(response.headers())
+                    && let Some(record) = record.take()
+                {
+                    record.log(&code);
                 }
                 Ok(response.map(|inner| LoggedBody { inner, record }))
             }
@@ -143,10 +143,10 @@ impl<B: Body<Data = Bytes>> Body for LoggedBody<B> {
         let frame = std::task::ready!(this.inner.poll_frame(cx));
         match &frame {
             Some(Ok(frame)) => {
-                if let Some(code) = frame.trailers_ref().and_then(grpc_code) {
-                    if let Some(record) = this.record.take() {
-                        record.log(&code);
-                    }
+                if let Some(code) = frame.trailers_ref().and_then(grpc_code)
+                    && let Some(record) = this.record.take()
+                {
+                    record.log(&code);
                 }
             }
             Some(Err(_)) => {

@@ -224,8 +224,11 @@ impl ServeArgs {
                     .ok_or_else(|| "--lockout-base must not exceed --lockout-max".to_owned()),
             );
         }
-        if let (Some(listen), Some(None)) = (&listen, &tokens) {
-            if !listen.is_local() && !self.insecure_no_auth {
+        if let (Some(listen), Some(None)) = (&listen, &tokens)
+            && !listen.is_local()
+            && !self.insecure_no_auth
+        {
+            {
                 problems.0.push(format!(
                     "--listen {listen} is not a loopback address and no --tokens-file is given; \
                      give one, or --insecure-no-auth to serve every caller unauthenticated"

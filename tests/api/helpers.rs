@@ -171,6 +171,13 @@ impl TestApp {
         )
     }
 
+    /// Asks the server to stop, without waiting.
+    pub fn stop_signal(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// Asks the server to stop and waits until it has drained and flushed.
     pub async fn stop(&mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
@@ -185,8 +192,13 @@ impl TestApp {
     /// Stops the server and starts a new one on the same data directory.
     pub async fn restart(mut self) -> TestApp {
         self.stop().await.expect("clean stop");
-        let config = test_config(self.data_dir.path().to_path_buf());
-        start(config, self.data_dir).await
+        // The test's own handle on the service holds the store open too.
+        let TestApp {
+            data_dir, service, ..
+        } = self;
+        drop(service);
+        let config = test_config(data_dir.path().to_path_buf());
+        start(config, data_dir).await
     }
 }
 

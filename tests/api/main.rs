@@ -1,5 +1,12 @@
 //! Integration tests: one binary that drives the real server over gRPC.
 
+// Items are shared between the modules of this one test crate, never exported.
+#![allow(unreachable_pub)]
+
+mod auth;
+mod concurrency;
 #[allow(dead_code)]
 mod helpers;
+mod lifecycle;
+mod login_profiles;
 mod users;

@@ -1,0 +1,256 @@
+//! Persistence, crash safety and graceful shutdown, in-process and with the real binary.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use hyper_util::rt::TokioIo;
+use loginprofiled::grpc::proto::{
+    GetUserRequest, UpdateLoginProfileRequest, VerifyResult,
+    login_profile_service_client::LoginProfileServiceClient,
+    user_service_client::UserServiceClient,
+};
+use tokio::net::UnixStream;
+use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+use tower::service_fn;
+
+use crate::{
+    helpers::spawn_app_with,
+    login_profiles::{GOOD, OTHER, create, get, user, verify},
+};
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let app = spawn_app_with(|_| {}).await;
+    user(&app, "alice").await;
+    app.profiles()
+        .create_login_profile(create("alice", GOOD, true))
+        .await
+        .unwrap();
+    let app = app.restart().await;
+    let profile = app
+        .profiles()
+        .get_login_profile(get("alice"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(profile.login_profile.unwrap().password_reset_required);
+    assert_eq!(verify(&app, "alice", GOOD).await, VerifyResult::Ok);
+}
+
+#[tokio::test]
+async fn shutdown_reports_not_serving_then_drains_in_flight_calls() {
+    let mut app = spawn_app_with(|c| {
+        c.drain_delay = Duration::from_millis(500);
+        c.hash_cost.memory_kib = 32 * 1024;
+        c.hash_cost.iterations = 4;
+    })
+    .await;
+    user(&app, "bob").await;
+    let mut profiles = app.profiles();
+    let in_flight = tokio::spawn(async move {
+        profiles
+            .create_login_profile(create("bob", GOOD, false))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut health = HealthClient::new(app.channel.clone());
+    let stopped = {
+        let server = app.server.take().unwrap();
+        app.stop_signal();
+        server
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let status = health
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.status(), ServingStatus::NotServing);
+    in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight call completes");
+    stopped.await.unwrap().expect("the server stops cleanly");
+}
+
+/// The debug binary, started on a Unix socket in `dir`.
+struct Binary {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Binary {
+    async fn start(dir: &Path, extra: &[&str]) -> Self {
+        let socket = dir.join("lpd.sock");
+        let child = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
+            .args(["serve", "--listen"])
+            .arg(format!("unix:{}", socket.display()))
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .args(["--argon2-memory-kib", "256", "--argon2-iterations", "1"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning the server binary");
+        let binary = Self { child, socket };
+        binary.wait_until_serving().await;
+        binary
+    }
+
+    fn channel(&self) -> Channel {
+        let socket = self.socket.clone();
+        Endpoint::from_static("http://localhost").connect_with_connector_lazy(service_fn(
+            move |_| {
+                let socket = socket.clone();
+                async move { UnixStream::connect(socket).await.map(TokioIo::new) }
+            },
+        ))
+    }
+
+    /// Polls health (bounded: 20 s) until the server answers SERVING.
+    async fn wait_until_serving(&self) {
+        for _ in 0..400 {
+            let mut health = HealthClient::new(self.channel());
+            let request = HealthCheckRequest {
+                service: String::new(),
+            };
+            let reply = health.check(request).await;
+            if reply.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not start serving within 20 s");
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn an_acknowledged_write_survives_kill_9_right_after_the_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Binary::start(dir.path(), &[]).await;
+    let mut users = UserServiceClient::new(server.channel());
+    let mut profiles = LoginProfileServiceClient::new(server.channel());
+    users
+        .create_user(loginprofiled::grpc::proto::CreateUserRequest {
+            user_name: "alice".into(),
+            path: String::new(),
+        })
+        .await
+        .unwrap();
+    profiles
+        .create_login_profile(create("alice", GOOD, false))
+        .await
+        .unwrap();
+    let update = UpdateLoginProfileRequest {
+        user_name: "alice".into(),
+        password: Some(OTHER.into()),
+        password_reset_required: Some(true),
+    };
+    profiles.update_login_profile(update).await.unwrap();
+    server.signal("-KILL");
+    drop(server);
+
+    let server = Binary::start(dir.path(), &[]).await;
+    let mut users = UserServiceClient::new(server.channel());
+    let mut profiles = LoginProfileServiceClient::new(server.channel());
+    users
+        .get_user(GetUserRequest {
+            user_name: "alice".into(),
+        })
+        .await
+        .unwrap();
+    let profile = profiles
+        .get_login_profile(get("alice"))
+        .await
+        .unwrap()
+        .into_inner()
+        .login_profile
+        .unwrap();
+    assert!(profile.password_reset_required);
+    let verified = profiles
+        .verify_password(loginprofiled::grpc::proto::VerifyPasswordRequest {
+            user_name: "alice".into(),
+            password: OTHER.into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(verified.into_inner().result(), VerifyResult::Ok);
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_binary_with_exit_code_0_and_removes_its_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Binary::start(dir.path(), &["--grace-period", "5s"]).await;
+    server.signal("-TERM");
+    let status = tokio::task::spawn_blocking(move || {
+        let status = server.child.wait().unwrap();
+        (status, server.socket.exists())
+    })
+    .await
+    .unwrap();
+    assert!(status.0.success(), "exit status {:?}", status.0);
+    assert!(!status.1, "the socket file is removed");
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_dir_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Binary::start(dir.path(), &[]).await;
+    let output = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("opening the sled store"), "{stderr}");
+}
+
+#[test]
+fn bad_configuration_exits_non_zero_listing_every_problem() {
+    let output = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
+        .args([
+            "serve",
+            "--listen",
+            "0.0.0.0:50051",
+            "--account-id",
+            "abc",
+            "--grace-period",
+            "later",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("invalid configuration (3 problem(s))"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--account-id"), "{stderr}");
+    assert!(stderr.contains("--grace-period"), "{stderr}");
+    assert!(stderr.contains("not a loopback address"), "{stderr}");
+}
