@@ -5,8 +5,11 @@
 
 mod auth;
 mod concurrency;
+mod crash;
 #[allow(dead_code)]
 mod helpers;
 mod lifecycle;
 mod login_profiles;
+mod malformed;
+mod startup;
 mod users;
