@@ -9,4 +9,6 @@ mod concurrency;
 mod helpers;
 mod lifecycle;
 mod login_profiles;
+mod policy;
+mod sign_in;
 mod users;
