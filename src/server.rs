@@ -171,9 +171,12 @@ pub async fn run(
             }
         }
     };
-    tokio::pin!(serving);
+    // Runs beside serving and stops with it, so no handle on the store outlives `run`.
+    let sweeping = forget_stale_failures(service.clone());
+    tokio::pin!(serving, sweeping);
     tokio::select! {
         result = &mut serving => result.context("serving gRPC")?,
+        () = &mut sweeping => {}
         _ = draining_rx => {
             match tokio::time::timeout(config.grace_period, &mut serving).await {
                 Ok(result) => result.context("serving gRPC")?,
@@ -191,6 +194,20 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every minute, drops lockout state that no longer matters. Never returns.
+async fn forget_stale_failures(service: Service) {
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    every_minute.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every_minute.tick().await;
+        match service.forget_stale_failures().await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::debug!(forgotten, "forgot stale lockout state"),
+            Err(error) => tracing::warn!(?error, "pruning lockout state failed"),
+        }
+    }
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {

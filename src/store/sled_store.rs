@@ -340,6 +340,26 @@ impl Store for SledStore {
             .unwrap_or_default())
     }
 
+    async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize> {
+        let mut removed = 0;
+        for entry in self.lockouts.iter() {
+            let (key, bytes) = entry?;
+            let stale = LockoutRecord::decode(&*bytes).map_or(true, |s| {
+                s.locked_until_ms <= now_ms && s.last_failure_ms < forget_before_ms
+            });
+            // Compare-and-swap: a failure recorded since the read keeps the entry.
+            if stale
+                && self
+                    .lockouts
+                    .compare_and_swap(&key, Some(bytes), None as Option<&[u8]>)?
+                    .is_ok()
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     async fn flush(&self) -> StoreResult<()> {
         self.durable().await
     }

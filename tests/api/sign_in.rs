@@ -542,3 +542,35 @@ async fn hard_expiry_refuses_a_self_service_change_of_an_expired_password() {
         "a changed password starts a new age"
     );
 }
+
+#[tokio::test]
+async fn failure_counts_of_idle_names_are_forgotten_but_locks_are_kept() {
+    let app = spawn_app_with(|c| c.lockout = lockout(2)).await;
+    verify(&app, "ghost", GOOD).await;
+    for _ in 0..2 {
+        verify(&app, "locked", GOOD).await;
+    }
+    app.clock.advance(Duration::from_secs(590));
+    assert_eq!(
+        app.service.forget_stale_failures().await.unwrap(),
+        0,
+        "within the window"
+    );
+    app.clock.advance(Duration::from_secs(11));
+    // "ghost" has one stale failure; "locked" was locked for 60 s, long over, and is stale too.
+    assert_eq!(app.service.forget_stale_failures().await.unwrap(), 2);
+    assert_eq!(
+        app.service.store().lockout("ghost").await.unwrap(),
+        Default::default()
+    );
+
+    for _ in 0..2 {
+        verify(&app, "again", GOOD).await;
+    }
+    assert_eq!(
+        app.service.forget_stale_failures().await.unwrap(),
+        0,
+        "a current lock is kept"
+    );
+    assert_eq!(verify(&app, "again", GOOD).await, VerifyResult::Locked);
+}
