@@ -222,15 +222,16 @@ impl Store for SledStore {
     }
 
     async fn profile(&self, key: &str) -> StoreResult<ProfileLookup> {
-        self.users_and_profiles(|users, profiles| {
-            let Some(user) = users.get(key)? else {
-                return Ok(ProfileLookup::NoUser);
-            };
-            let user = decode(&user)?;
-            Ok(match profiles.get(key)? {
-                Some(profile) => ProfileLookup::Found(user, decode(&profile)?),
-                None => ProfileLookup::NoProfile(user),
-            })
+        // Plain reads, not a transaction: sled runs transactions under a process-wide write
+        // lock, and reads need none. No committed state has a profile without its user, so
+        // whatever happens between the two reads, the answer is one the store really held.
+        let Some(user) = self.users.get(key)? else {
+            return Ok(ProfileLookup::NoUser);
+        };
+        let user = decode_plain(&user)?;
+        Ok(match self.profiles.get(key)? {
+            Some(profile) => ProfileLookup::Found(user, decode_plain(&profile)?),
+            None => ProfileLookup::NoProfile(user),
         })
     }
 
