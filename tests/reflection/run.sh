@@ -15,7 +15,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$binary" serve --listen "127.0.0.1:$port" --data-dir "$work/data" \
+"$binary" serve --listen "127.0.0.1:$port" --http-listen off --data-dir "$work/data" \
   --argon2-memory-kib 1024 --argon2-iterations 1 >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
