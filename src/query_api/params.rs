@@ -87,6 +87,8 @@ fn invalid(field: &'static str, constraint: &str) -> IamError {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -124,6 +126,66 @@ mod tests {
             "1 validation error detected: Value at 'password' failed to satisfy constraint: \
              Member must not be null"
         );
+    }
+
+    /// botocore's encoding: `+` for a space, `%XX` for the rest.
+    fn encode_botocore(pairs: &[(String, String)]) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    }
+
+    /// smithy-rs' encoding: `%20` for a space, everything but unreserved characters escaped.
+    fn encode_smithy(pairs: &[(String, String)]) -> String {
+        const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        let enc = |s: &str| percent_encoding::utf8_percent_encode(s, SET).to_string();
+        pairs
+            .iter()
+            .map(|(n, v)| format!("{}={}", enc(n), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    fn distinct_pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+        proptest::collection::btree_map("[A-Za-z][A-Za-z0-9]{0,12}", any::<String>(), 0..8)
+            .prop_map(|m| m.into_iter().collect())
+    }
+
+    proptest! {
+        #[test]
+        fn both_sdk_encodings_decode_to_the_same_values_in_any_order(
+            pairs in distinct_pairs(),
+            rotate in 0usize..8,
+            in_body in any::<bool>(),
+        ) {
+            let mut shuffled = pairs.clone();
+            if !shuffled.is_empty() {
+                let by = rotate % shuffled.len();
+                shuffled.rotate_left(by);
+            }
+            for encoded in [encode_botocore(&shuffled), encode_smithy(&shuffled)] {
+                let params = if in_body {
+                    Params::parse(None, Some(encoded.as_bytes()))
+                } else {
+                    Params::parse(Some(&encoded), None)
+                };
+                for (name, value) in &pairs {
+                    prop_assert_eq!(params.get(name), Some(value.as_str()));
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(query in any::<String>(), body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let params = Params::parse(Some(&query), Some(&body));
+            let _ = params.boolean("PasswordResetRequired", "passwordResetRequired");
+            let _ = params.integer("MaxItems", "maxItems");
+            let _ = params.required("UserName", "userName");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod concurrency;
 mod helpers;
 mod lifecycle;
 mod login_profiles;
+mod overload;
 mod policy;
 mod query_api;
 mod sign_in;
