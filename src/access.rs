@@ -100,6 +100,8 @@ impl fmt::Debug for AccessKey {
 pub struct Tokens {
     tokens: Vec<Token>,
     access_keys: Vec<AccessKey>,
+    /// The file holds raw access-key secrets and others than its owner may read it.
+    secrets_exposed: bool,
 }
 
 impl fmt::Debug for Tokens {
@@ -144,7 +146,16 @@ impl Tokens {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the tokens file {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("in the tokens file {}", path.display()))
+        let mut tokens =
+            Self::parse(&text).with_context(|| format!("in the tokens file {}", path.display()))?;
+        tokens.secrets_exposed = !tokens.access_keys.is_empty() && readable_by_others(path);
+        Ok(tokens)
+    }
+
+    /// Whether the file holds access-key secrets (SigV4 needs them raw) and is readable by group
+    /// or others; the server warns about it at start.
+    pub fn secrets_exposed(&self) -> bool {
+        self.secrets_exposed
     }
 
     /// Parses the TOML of a tokens file.
@@ -181,6 +192,7 @@ impl Tokens {
         Ok(Self {
             tokens,
             access_keys,
+            secrets_exposed: false,
         })
     }
 
@@ -209,6 +221,11 @@ impl Tokens {
     }
 }
 
+fn readable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o044 != 0)
+}
+
 /// A fresh random token and the tokens-file entry that admits it.
 pub fn new_token(name: &str, scopes: &[Scope]) -> (String, String) {
     use rand::RngCore as _;
@@ -228,6 +245,22 @@ pub fn new_token(name: &str, scopes: &[Scope]) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_key_secrets_readable_by_others_are_flagged() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.toml");
+        std::fs::write(
+            &path,
+            "[[access_key]]\naccess_key_id = 'AKIA1'\nsecret_access_key = 's'\nscopes = ['read']\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(Tokens::load(&path).unwrap().secrets_exposed());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(!Tokens::load(&path).unwrap().secrets_exposed());
+    }
 
     #[test]
     fn a_new_token_authenticates_through_its_own_entry() {

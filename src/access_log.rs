@@ -97,7 +97,7 @@ struct Record {
 
 impl Record {
     fn log(self, code: &str) {
-        let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let latency_ms = self.started.elapsed().as_micros() as f64 / 1000.0;
         self.span
             .in_scope(|| tracing::info!(code, latency_ms, "grpc call"));
     }

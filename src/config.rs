@@ -57,6 +57,13 @@ pub struct ServeArgs {
     /// Where to serve gRPC: HOST:PORT, or unix:/path/to.sock.
     #[arg(long, env = "LOGINPROFILED_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: String,
+    /// Where to serve the IAM Query API over HTTP: HOST:PORT, or `off`.
+    #[arg(
+        long,
+        env = "LOGINPROFILED_HTTP_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub http_listen: String,
     /// Directory of the embedded store.
     #[arg(long, env = "LOGINPROFILED_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
@@ -168,6 +175,8 @@ impl fmt::Display for ListenAddr {
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub listen: ListenAddr,
+    /// The Query API's address; None when `--http-listen off`.
+    pub http_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     /// None: every caller is admitted.
     pub tokens: Option<Arc<Tokens>>,
@@ -225,6 +234,7 @@ impl ServeArgs {
         let mut problems = Problems::default();
 
         let listen = problems.keep(ListenAddr::parse(&self.listen));
+        let http_listen = problems.keep(parse_http_listen(&self.http_listen));
         let tokens = match &self.tokens_file {
             Some(path) => problems.keep(Tokens::load(path).map(Some).map_err(|e| format!("{e:#}"))),
             None => Some(None),
@@ -274,10 +284,19 @@ impl ServeArgs {
                 ));
             }
         }
+        if let (Some(Some(http)), Some(None)) = (&http_listen, &tokens)
+            && !http.ip().is_loopback()
+            && !self.insecure_no_auth
+        {
+            problems.0.push(format!(
+                "--http-listen {http} is not a loopback address and no --tokens-file is given; \
+                 give one, or --insecure-no-auth to serve every caller unauthenticated"
+            ));
+        }
 
         match (
             limits,
-            listen,
+            (listen, http_listen),
             tokens,
             account_id,
             drain_delay,
@@ -287,7 +306,7 @@ impl ServeArgs {
         ) {
             (
                 Some(limits),
-                Some(listen),
+                (Some(listen), Some(http_listen)),
                 Some(tokens),
                 Some(account_id),
                 Some(drain_delay),
@@ -296,6 +315,7 @@ impl ServeArgs {
                 Some(max),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
+                http_listen,
                 data_dir: self.data_dir,
                 tokens: tokens.map(Arc::new),
                 insecure_no_auth: self.insecure_no_auth,
@@ -353,6 +373,16 @@ impl Problems {
     }
 }
 
+/// `off`, or the TCP address of the Query API.
+fn parse_http_listen(raw: &str) -> Result<Option<SocketAddr>, String> {
+    if raw.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    raw.parse()
+        .map(Some)
+        .map_err(|_| format!("--http-listen {raw:?} is neither HOST:PORT (an IP address) nor off"))
+}
+
 fn default_concurrency() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
@@ -386,6 +416,7 @@ mod tests {
         assert_eq!(config.grace_period, Duration::from_secs(10));
         assert!(config.tokens.is_none());
         assert_eq!(config.limits, Limits::default());
+        assert_eq!(config.http_listen, Some("127.0.0.1:8080".parse().unwrap()));
     }
 
     #[test]
@@ -396,6 +427,19 @@ mod tests {
         assert_eq!(config.limits.store_cache_bytes, 8 * 1024 * 1024);
         assert_eq!(config.limits.max_connections, 3);
         assert!(args(&["--max-concurrent-streams", "0"]).validate().is_err());
+    }
+
+    #[test]
+    fn the_query_api_can_be_turned_off_and_is_held_to_the_same_rule() {
+        let config = args(&["--http-listen", "off"]).validate().unwrap();
+        assert_eq!(config.http_listen, None);
+        assert!(args(&["--http-listen", "0.0.0.0:8080"]).validate().is_err());
+        assert!(args(&["--http-listen", "localhost"]).validate().is_err());
+        assert!(
+            args(&["--http-listen", "0.0.0.0:8080", "--insecure-no-auth"])
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -60,6 +60,11 @@ impl Service {
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
+
+    /// The service's time source; the Query API checks signature dates against it.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
 }
 
 impl From<Violations> for IamError {

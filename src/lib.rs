@@ -6,6 +6,7 @@
 //! - [`server`]: binds, builds the router (access log -> auth -> services), drains on shutdown.
 //! - [`access_log`], [`auth`]: the tower layers; [`access`]: tokens, access keys and scopes.
 //! - [`grpc`]: generated code and thin adapters; `grpc::status` maps errors to the wire.
+//! - [`query_api`]: the IAM Query API over HTTP (SigV4, XML) on the same domain operations.
 //! - [`domain`]: the operations, validated inputs and the one error type, free of protocols.
 //! - [`password`]: argon2id on a bounded pool of dedicated threads.
 //! - [`store`]: the narrow storage trait and its sled implementation.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod domain;
 pub mod grpc;
 pub mod password;
+pub mod query_api;
 pub mod server;
 pub mod shutdown;
 pub mod store;

@@ -1,9 +1,10 @@
-//! Wiring: opens the store and the hashing pool, builds the gRPC router with its layers, serves
-//! until shutdown, then drains and flushes.
+//! Wiring: opens the store and the hashing pool, builds the gRPC router with its layers and the
+//! Query API's HTTP router, serves both until shutdown, then drains both and flushes.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use tokio::net::{TcpListener, UnixListener};
 use tokio_stream::wrappers::UnixListenerStream;
 use tonic::transport::{Server, server::TcpIncoming};
@@ -24,6 +25,7 @@ use crate::{
         },
     },
     password::Hasher,
+    query_api::QueryApi,
     store::SledStore,
 };
 
@@ -88,16 +90,53 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     if config.tokens.is_none() && config.insecure_no_auth && !config.listen.is_local() {
         tracing::warn!(listen = %config.listen, "--insecure-no-auth: serving every caller WITHOUT authentication");
     }
+    if let Some(http) = config.http_listen
+        && config.tokens.is_none()
+        && config.insecure_no_auth
+        && !http.ip().is_loopback()
+    {
+        tracing::warn!(http_listen = %http, "--insecure-no-auth: serving the Query API to every caller WITHOUT authentication");
+    }
+    if config.tokens.as_ref().is_some_and(|t| t.secrets_exposed()) {
+        tracing::warn!(
+            "the tokens file holds access-key secrets and is readable by group or others; \
+             make it readable by the service's user only (chmod 600)"
+        );
+    }
     let app = App::open(config, Arc::new(SystemClock))?;
     let listener = Listener::bind(&app.config.listen).await?;
-    tracing::info!(listen = %app.config.listen, data_dir = %app.config.data_dir.display(), "serving");
-    run(listener, app, crate::shutdown::signal()).await
+    let http_listener = match app.config.http_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the Query API on {addr}"))?,
+        ),
+        None => None,
+    };
+    tracing::info!(
+        listen = %app.config.listen,
+        http_listen = app.config.http_listen.map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        data_dir = %app.config.data_dir.display(),
+        "serving"
+    );
+    run_with_http(listener, http_listener, app, crate::shutdown::signal()).await
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; then health turns NOT_SERVING, serving
-/// goes on for the drain delay, in-flight calls get the grace period, and the store is flushed.
+/// Serves gRPC only; see [`run_with_http`].
 pub async fn run(
     listener: Listener,
+    app: App,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    run_with_http(listener, None, app, shutdown).await
+}
+
+/// Serves `app` over gRPC on `listener`, and the Query API on `http_listener` when given, until
+/// `shutdown` resolves; then health turns NOT_SERVING, both go on serving for the drain delay,
+/// in-flight calls of both get the grace period, and the store is flushed.
+pub async fn run_with_http(
+    listener: Listener,
+    http_listener: Option<TcpListener>,
     app: App,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
@@ -140,7 +179,9 @@ pub async fn run(
                 .max_decoding_message_size(limits.max_message_bytes),
         );
 
-    let (draining_tx, draining_rx) = tokio::sync::oneshot::channel();
+    let query_api = QueryApi::new(service.clone(), config.tokens.clone()).router();
+
+    let (draining_tx, draining_rx) = tokio::sync::watch::channel(false);
     let drain_delay = config.drain_delay;
     let stop_accepting = async move {
         shutdown.await;
@@ -152,32 +193,56 @@ pub async fn run(
             );
             tokio::time::sleep(drain_delay).await;
         }
-        let _ = draining_tx.send(());
+        let _ = draining_tx.send(true);
     };
-    let serving = async move {
+    let draining = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        // An error means the sender is gone, which also means: stop.
+        let _ = rx.wait_for(|draining| *draining).await;
+    };
+    let grpc_stop = draining(draining_rx.clone());
+    let grpc = async move {
         match listener {
             Listener::Tcp(listener) => {
                 let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
                 let incoming = connections::limit(incoming, limits.max_connections);
                 router
-                    .serve_with_incoming_shutdown(incoming, stop_accepting)
+                    .serve_with_incoming_shutdown(incoming, grpc_stop)
                     .await
             }
             Listener::Unix(listener) => {
                 let incoming =
                     connections::limit(UnixListenerStream::new(listener), limits.max_connections);
                 router
-                    .serve_with_incoming_shutdown(incoming, stop_accepting)
+                    .serve_with_incoming_shutdown(incoming, grpc_stop)
                     .await
             }
         }
+        .context("serving gRPC")
     };
-    tokio::pin!(serving);
+    let http = async move {
+        let Some(listener) = http_listener else {
+            return Ok(());
+        };
+        axum::serve(
+            listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            }),
+            query_api,
+        )
+        .with_graceful_shutdown(draining(draining_rx))
+        .await
+        .context("serving the Query API over HTTP")
+    };
+    let serving = async { tokio::try_join!(grpc, http).map(drop) };
+    // Runs beside serving and stops with it, so no handle on the store outlives `run`.
+    let sweeping = forget_stale_failures(service.clone());
+    tokio::pin!(serving, stop_accepting, sweeping);
     tokio::select! {
-        result = &mut serving => result.context("serving gRPC")?,
-        _ = draining_rx => {
+        result = &mut serving => result?,
+        () = &mut sweeping => {}
+        () = &mut stop_accepting => {
             match tokio::time::timeout(config.grace_period, &mut serving).await {
-                Ok(result) => result.context("serving gRPC")?,
+                Ok(result) => result?,
                 Err(_) => tracing::warn!(grace_period = ?config.grace_period, "calls still in flight after the grace period; closing them"),
             }
         }
@@ -192,6 +257,20 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every minute, drops lockout state that no longer matters. Never returns.
+async fn forget_stale_failures(service: Service) {
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    every_minute.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every_minute.tick().await;
+        match service.forget_stale_failures().await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::debug!(forgotten, "forgot stale lockout state"),
+            Err(error) => tracing::warn!(?error, "pruning lockout state failed"),
+        }
+    }
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {

@@ -122,6 +122,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         update: &(dyn Fn(LockoutRecord) -> LockoutRecord + Send + Sync),
     ) -> StoreResult<LockoutRecord>;
     async fn lockout(&self, key: &str) -> StoreResult<LockoutRecord>;
+    /// Removes lockout states that are not locked at `now_ms` and whose last failure is before
+    /// `forget_before_ms`; returns how many were removed. A state updated meanwhile is kept.
+    async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize>;
 
     /// Makes every write so far durable.
     async fn flush(&self) -> StoreResult<()>;

@@ -81,6 +81,10 @@ impl fmt::Display for Violations {
 pub enum IamError {
     #[error("{0}")]
     Validation(Violations),
+    /// A ValidationError whose message is a sentence rather than field violations, e.g.
+    /// `Must specify userName when calling with non-User credentials`.
+    #[error("{0}")]
+    ValidationMessage(String),
     #[error("{0}")]
     NoSuchEntity(String),
     #[error("{0}")]
@@ -107,6 +111,21 @@ pub enum IamError {
     SignatureDoesNotMatch(String),
     #[error("{0}")]
     RequestExpired(String),
+    /// A SigV4 `Authorization` header or presigned query that lacks a required part.
+    #[error("{0}")]
+    IncompleteSignature(String),
+    /// Query API: an Action this service does not serve, or a wrong Version.
+    #[error("{0}")]
+    InvalidAction(String),
+    /// Query API: a request with no Action.
+    #[error("{0}")]
+    MissingAction(String),
+    /// Query API: a request body over the size limit.
+    #[error("{0}")]
+    RequestEntityTooLarge(String),
+    /// Query API: a URL over the size limit.
+    #[error("{0}")]
+    RequestUriTooLong(String),
     /// Anything the caller cannot act on. Reaches the client as a fixed message; the cause is
     /// logged once where the error leaves the service.
     #[error("The request processing has failed because of an unknown error, exception or failure.")]
@@ -117,7 +136,7 @@ impl IamError {
     /// The IAM error code, as sent in `ErrorInfo.reason` and the Query API's `<Code>`.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Validation(_) => "ValidationError",
+            Self::Validation(_) | Self::ValidationMessage(_) => "ValidationError",
             Self::NoSuchEntity(_) => "NoSuchEntity",
             Self::EntityAlreadyExists(_) => "EntityAlreadyExists",
             Self::DeleteConflict(_) => "DeleteConflict",
@@ -130,6 +149,11 @@ impl IamError {
             Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
             Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
             Self::RequestExpired(_) => "RequestExpired",
+            Self::IncompleteSignature(_) => "IncompleteSignature",
+            Self::InvalidAction(_) => "InvalidAction",
+            Self::MissingAction(_) => "MissingAction",
+            Self::RequestEntityTooLarge(_) => "RequestEntityTooLarge",
+            Self::RequestUriTooLong(_) => "RequestURITooLong",
             Self::Internal(_) => "ServiceFailure",
         }
     }

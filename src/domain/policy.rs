@@ -164,50 +164,58 @@ impl Class {
 }
 
 impl Rules {
-    /// Every rule the password breaks, as the PasswordPolicyViolation message, or None.
+    /// The PasswordPolicyViolation message for a password that breaks the rules, or None.
+    ///
+    /// As IAM does, a password that is too short is refused for its length alone; otherwise
+    /// the message lists every missing character class.
     pub fn violation(&self, password: &str) -> Option<String> {
-        let missing: Vec<Class> = Class::ALL
-            .into_iter()
-            .filter(|class| !password.chars().any(|c| class.contains(c)))
-            .collect();
-        let length = password.chars().count();
-        let mut problems = Vec::new();
-        match self {
-            Rules::Default => {
-                if length < 8 {
-                    problems.push("Password should have a minimum length of 8".to_owned());
-                }
-                let short_by = missing.len().saturating_sub(1);
-                if short_by > 0 {
-                    let requirements: Vec<_> = missing.iter().map(|c| c.requirement()).collect();
-                    problems.push(format!(
-                        "Password should meet {short_by} more of the following requirements: {}",
-                        requirements.join(", ")
-                    ));
-                }
-            }
-            Rules::Custom(policy) => {
-                let minimum = policy.minimum_password_length;
-                if length < minimum as usize {
-                    problems.push(format!(
-                        "Password should have a minimum length of {minimum}"
-                    ));
-                }
-                let required = [
+        let (minimum, required): (u32, Vec<Class>) = match self {
+            Rules::Default => (8, Vec::new()),
+            Rules::Custom(policy) => (
+                policy.minimum_password_length,
+                [
                     (Class::Uppercase, policy.require_uppercase_characters),
                     (Class::Lowercase, policy.require_lowercase_characters),
                     (Class::Number, policy.require_numbers),
                     (Class::Symbol, policy.require_symbols),
-                ];
-                problems.extend(
-                    required
-                        .into_iter()
-                        .filter(|(class, required)| *required && missing.contains(class))
-                        .map(|(class, _)| class.requirement().to_owned()),
-                );
+                ]
+                .into_iter()
+                .filter_map(|(class, required)| required.then_some(class))
+                .collect(),
+            ),
+        };
+        if password.chars().count() < minimum as usize {
+            return Some(format!(
+                "Password should have a minimum length of {minimum}"
+            ));
+        }
+        let missing: Vec<Class> = Class::ALL
+            .into_iter()
+            .filter(|class| !password.chars().any(|c| class.contains(c)))
+            .collect();
+        let list = |classes: &[Class]| {
+            classes
+                .iter()
+                .map(|c| c.requirement())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            // The default asks for 3 of the 4 classes.
+            Rules::Default if missing.len() > 1 => Some(format!(
+                "Password should meet {} more of the following requirements: {}",
+                missing.len() - 1,
+                list(&missing)
+            )),
+            Rules::Default => None,
+            Rules::Custom(_) => {
+                let unmet: Vec<Class> = required
+                    .into_iter()
+                    .filter(|c| missing.contains(c))
+                    .collect();
+                (!unmet.is_empty()).then(|| list(&unmet))
             }
         }
-        (!problems.is_empty()).then(|| problems.join("; "))
     }
 
     /// How many earlier hashes to keep besides the current one.

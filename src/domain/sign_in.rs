@@ -279,6 +279,17 @@ impl Service {
         })
     }
 
+    /// Forgets failure counts of names that are not locked and have not failed for
+    /// `lockout.max`, so that guesses at random names cannot grow the store without bound.
+    pub async fn forget_stale_failures(&self) -> Result<usize, IamError> {
+        let now_ms = self.clock.now_ms();
+        let window = to_ms_duration(self.settings.lockout.max);
+        Ok(self
+            .store
+            .prune_lockouts(now_ms, now_ms.saturating_sub(window))
+            .await?)
+    }
+
     async fn clear_failures(&self, key: &str) -> Result<(), IamError> {
         if self.settings.lockout.threshold > 0 {
             self.store

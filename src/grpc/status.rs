@@ -12,7 +12,14 @@ pub const ERROR_DOMAIN: &str = "iam.loginprofile.v1";
 /// The gRPC code of an IAM error.
 pub fn code(error: &IamError) -> Code {
     match error {
-        IamError::Validation(_) | IamError::PasswordPolicyViolation(_) => Code::InvalidArgument,
+        IamError::Validation(_)
+        | IamError::ValidationMessage(_)
+        | IamError::PasswordPolicyViolation(_)
+        | IamError::MissingAction(_) => Code::InvalidArgument,
+        IamError::InvalidAction(_) => Code::Unimplemented,
+        IamError::RequestEntityTooLarge(_) | IamError::RequestUriTooLong(_) => {
+            Code::ResourceExhausted
+        }
         IamError::NoSuchEntity(_) => Code::NotFound,
         IamError::EntityAlreadyExists(_) => Code::AlreadyExists,
         IamError::DeleteConflict(_) | IamError::InvalidUserType(_) => Code::FailedPrecondition,
@@ -21,6 +28,7 @@ pub fn code(error: &IamError) -> Code {
         IamError::MissingAuthenticationToken(_)
         | IamError::InvalidClientTokenId(_)
         | IamError::SignatureDoesNotMatch(_)
+        | IamError::IncompleteSignature(_)
         | IamError::RequestExpired(_) => Code::Unauthenticated,
         IamError::Internal(_) => Code::Internal,
     }

@@ -283,9 +283,9 @@ impl Store for SledStore {
     }
 
     async fn profile(&self, key: &str) -> StoreResult<ProfileLookup> {
-        // Two plain reads, not a transaction (the hottest path; sled transactions cost several
-        // times more). Still consistent: a profile exists only while its user does, so a profile
-        // read after the user shows a state that existed at the moment of the second read.
+        // Plain reads, not a transaction: sled runs transactions under a process-wide write
+        // lock, and reads need none. No committed state has a profile without its user, so
+        // whatever happens between the two reads, the answer is one the store really held.
         let Some(user) = self.users.get(key)? else {
             return Ok(ProfileLookup::NoUser);
         };
@@ -400,6 +400,26 @@ impl Store for SledStore {
             .get(key)?
             .and_then(|b| LockoutRecord::decode(&*b).ok())
             .unwrap_or_default())
+    }
+
+    async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize> {
+        let mut removed = 0;
+        for entry in self.lockouts.iter() {
+            let (key, bytes) = entry?;
+            let stale = LockoutRecord::decode(&*bytes).map_or(true, |s| {
+                s.locked_until_ms <= now_ms && s.last_failure_ms < forget_before_ms
+            });
+            // Compare-and-swap: a failure recorded since the read keeps the entry.
+            if stale
+                && self
+                    .lockouts
+                    .compare_and_swap(&key, Some(bytes), None as Option<&[u8]>)?
+                    .is_ok()
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     async fn flush(&self) -> StoreResult<()> {

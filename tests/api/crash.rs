@@ -251,6 +251,7 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
             .args(["serve", "--listen"])
             .arg(format!("unix:{}", socket.display()))
+            .args(["--http-listen", "off"])
             .arg("--data-dir")
             .arg(dir.join("data"))
             .args(["--argon2-memory-kib", "64", "--argon2-iterations", "1"])

@@ -18,7 +18,7 @@ use loginprofiled::{
         user_service_client::UserServiceClient,
     },
     password::{HashCost, PoolSize},
-    server::{App, Listener, run},
+    server::{App, Listener, run_with_http},
 };
 use tokio::{sync::oneshot, task::JoinHandle};
 use tonic::{
@@ -48,6 +48,8 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
 pub fn test_config(data_dir: PathBuf) -> ServeConfig {
     ServeConfig {
         listen: ListenAddr::Tcp("127.0.0.1:0".parse().unwrap()),
+        // Tests bind the Query API themselves, on port 0 (see `start`).
+        http_listen: None,
         data_dir,
         tokens: None,
         insecure_no_auth: false,
@@ -68,6 +70,8 @@ pub fn test_config(data_dir: PathBuf) -> ServeConfig {
 /// A running server and what a test needs to drive it.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where the Query API (HTTP) listens.
+    pub http_addr: SocketAddr,
     pub service: Service,
     pub clock: Arc<ManualClock>,
     pub data_dir: tempfile::TempDir,
@@ -98,15 +102,23 @@ pub async fn start(config: ServeConfig, data_dir: tempfile::TempDir) -> TestApp 
     let service = app.service.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http_addr = http_listener.local_addr().unwrap();
     let (shutdown_tx, shutdown_rx) = oneshot::channel();
-    let server = tokio::spawn(run(Listener::Tcp(listener), app, async {
-        let _ = shutdown_rx.await;
-    }));
+    let server = tokio::spawn(run_with_http(
+        Listener::Tcp(listener),
+        Some(http_listener),
+        app,
+        async {
+            let _ = shutdown_rx.await;
+        },
+    ));
     let channel = Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect_lazy();
     TestApp {
         addr,
+        http_addr,
         service,
         clock,
         data_dir,

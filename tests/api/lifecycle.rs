@@ -96,6 +96,8 @@ impl Binary {
             .arg("--data-dir")
             .arg(dir.join("data"))
             .args(["--argon2-memory-kib", "256", "--argon2-iterations", "1"])
+            // Binaries run in parallel here; the Query API's fixed default port would clash.
+            .args(["--http-listen", "off"])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -1,4 +1,4 @@
-//! Integration tests: one binary that drives the real server over gRPC.
+//! Integration tests: one binary that drives the real server over gRPC and the Query API.
 
 // Items are shared between the modules of this one test crate, never exported.
 #![allow(unreachable_pub)]
@@ -11,5 +11,9 @@ mod helpers;
 mod lifecycle;
 mod login_profiles;
 mod malformed;
+mod overload;
+mod policy;
+mod query_api;
+mod sign_in;
 mod startup;
 mod users;

@@ -14,7 +14,8 @@ use loginprofiled::store::SledStore;
 /// is killed and fails the test.
 fn serve(data: &Path) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--http-listen", "off"])
+        .arg("--data-dir")
         .arg(data)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -81,6 +81,7 @@ fn spawn(
     Command::new(&exe)
         .arg("serve")
         .args(["--listen", &addr.to_string()])
+        .args(["--http-listen", "off"])
         .arg("--data-dir")
         .arg(dir.join("data"))
         .arg("--tokens-file")

@@ -32,6 +32,8 @@ pub(crate) fn config(
 ) -> ServeConfig {
     ServeConfig {
         listen: ListenAddr::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))),
+        // The bench drives gRPC only.
+        http_listen: None,
         data_dir,
         tokens: Some(tokens),
         insecure_no_auth: false,

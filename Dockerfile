@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t loginprofiled .
+# Run:   docker run -p 50051:50051 -p 8080:8080 -v lpd-data:/data \
+#          -v "$PWD/tokens.toml:/etc/loginprofiled/tokens.toml:ro" loginprofiled
+# protoc is vendored by the build (protoc-bin-vendored), so the builder needs no system protoc.
+
+FROM rust:1.95-slim-bookworm AS builder
+WORKDIR /src
+COPY Cargo.toml Cargo.lock build.rs ./
+COPY proto proto
+COPY src src
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked --bin loginprofiled \
+    && cp target/release/loginprofiled /usr/local/bin/loginprofiled
+
+FROM debian:bookworm-slim
+RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin loginprofiled \
+    && mkdir -p /data /etc/loginprofiled \
+    && chown loginprofiled /data
+COPY --from=builder /usr/local/bin/loginprofiled /usr/local/bin/loginprofiled
+USER 10001
+VOLUME /data
+# Listening beyond loopback needs caller tokens: mount a tokens file at this path
+# (or set LOGINPROFILED_TOKENS_FILE). Without one the server refuses to start.
+ENV LOGINPROFILED_LISTEN=0.0.0.0:50051 \
+    LOGINPROFILED_HTTP_LISTEN=0.0.0.0:8080 \
+    LOGINPROFILED_DATA_DIR=/data \
+    LOGINPROFILED_TOKENS_FILE=/etc/loginprofiled/tokens.toml \
+    LOGINPROFILED_LOG_FORMAT=json
+# gRPC, and the IAM Query API over HTTP (SigV4 with the tokens file's access keys).
+EXPOSE 50051 8080
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/loginprofiled"]
+CMD ["serve"]

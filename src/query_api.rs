@@ -1,0 +1,177 @@
+//! The IAM Query API over HTTP, so that the `aws` CLI, boto3 and the AWS SDKs work against the
+//! service with `--endpoint-url`. Same domain operations as gRPC; only the wire differs.
+//!
+//! A request: size limits -> SigV4 (access keys of the tokens file; none configured: every
+//! local caller is admitted) -> Action and Version -> scope -> `actions` -> domain -> XML.
+//! Each request logs one line with the action, status, IAM code, latency, caller and request
+//! id; never the query string or the body, which carry passwords.
+
+mod actions;
+mod limits;
+mod params;
+mod render;
+mod sigv4;
+mod status;
+mod xml;
+
+use std::{sync::Arc, time::Instant};
+
+use axum::{
+    Router,
+    extract::{Request, State},
+    response::{IntoResponse as _, Response},
+};
+use http::{HeaderValue, Method, StatusCode, header};
+
+pub use limits::{MAX_BODY_BYTES, MAX_URL_BYTES};
+
+use crate::{
+    access::{Caller, Tokens},
+    domain::{IamError, Service},
+};
+use actions::Action;
+use params::Params;
+
+const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
+
+/// What the Query API handler needs: the domain service and the callers it admits.
+#[derive(Debug, Clone)]
+pub struct QueryApi {
+    service: Service,
+    /// None: no tokens file, every (local) caller is admitted unsigned.
+    tokens: Option<Arc<Tokens>>,
+}
+
+impl QueryApi {
+    pub fn new(service: Service, tokens: Option<Arc<Tokens>>) -> Self {
+        Self { service, tokens }
+    }
+
+    /// The HTTP router: every path and method goes to the one Query API handler.
+    pub fn router(self) -> Router {
+        Router::new().fallback(handle).with_state(self)
+    }
+}
+
+/// How a request went, for its response and its log line.
+struct Outcome {
+    action: Option<Action>,
+    caller: Option<String>,
+    result: Result<Vec<xml::Node>, IamError>,
+}
+
+async fn handle(State(api): State<QueryApi>, request: Request) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let outcome = serve(&api, request).await;
+    let action_name = outcome.action.map_or("-", Action::name);
+    let (status, body, code) = match outcome.result {
+        Ok(result) => match xml::success(action_name, result, &request_id) {
+            Ok(body) => (StatusCode::OK, body, None),
+            Err(e) => error_reply(&IamError::internal(e), &request_id),
+        },
+        Err(error) => error_reply(&error, &request_id),
+    };
+    tracing::info!(
+        action = action_name,
+        status = status.as_u16(),
+        code = code.unwrap_or("-"),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        caller = outcome.caller.as_deref().unwrap_or("-"),
+        request_id = request_id.as_str(),
+        "query api call"
+    );
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// The status, XML body and IAM code of an error. The cause of an internal error is logged
+/// here, once; the client sees only the fixed message.
+fn error_reply(error: &IamError, request_id: &str) -> (StatusCode, String, Option<&'static str>) {
+    if let IamError::Internal(cause) = error {
+        tracing::error!(error = format!("{cause:#}"), request_id, "request failed");
+    }
+    let status = status::http_status(error);
+    let body = xml::error(
+        status::fault(status),
+        error.code(),
+        &error.to_string(),
+        request_id,
+    )
+    .unwrap_or_default();
+    (status, body, Some(error.code()))
+}
+
+async fn serve(api: &QueryApi, request: Request) -> Outcome {
+    let mut outcome = Outcome {
+        action: None,
+        caller: None,
+        result: Ok(Vec::new()),
+    };
+    outcome.result = run_checks(api, request, &mut outcome).await;
+    outcome
+}
+
+/// The order of checks of DESIGN.md: size limits, authentication, Action and Version, scope,
+/// then the action itself.
+async fn run_checks(
+    api: &QueryApi,
+    request: Request,
+    outcome: &mut Outcome,
+) -> Result<Vec<xml::Node>, IamError> {
+    let (parts, body) = request.into_parts();
+    limits::check_url(&parts.uri)?;
+    let body = limits::read_body(&parts.headers, body).await?;
+    let caller = authenticate(api, &parts, &body)?;
+    outcome.caller = caller.as_ref().map(|c| c.name.clone());
+    let form = (parts.method == Method::POST && is_form(&parts.headers)).then_some(&body[..]);
+    let params = Params::parse(parts.uri.query(), form);
+    let action = Action::from_params(&params)?;
+    outcome.action = Some(action);
+    if let Some(caller) = &caller
+        && !caller.may(action.name())
+    {
+        return Err(IamError::AccessDenied(format!(
+            "User: {} is not authorized to perform: iam:{}",
+            caller.name,
+            action.name()
+        )));
+    }
+    actions::perform(action, &params, caller.as_ref(), &api.service).await
+}
+
+/// The caller of a request: None when no tokens file is configured (a local server admits
+/// everyone, signed or not), else the owner of the access key that signed it.
+fn authenticate(
+    api: &QueryApi,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Result<Option<Caller>, IamError> {
+    let Some(tokens) = &api.tokens else {
+        return Ok(None);
+    };
+    let request = sigv4::SignedRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        headers: &parts.headers,
+        body,
+    };
+    sigv4::authenticate(&request, tokens, api.service.clock().now()).map(Some)
+}
+
+/// A form body: botocore's `application/x-www-form-urlencoded; charset=utf-8`, or no type.
+fn is_form(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
+}

@@ -1,0 +1,277 @@
+//! The actions the Query API serves, and the dispatch of each to the domain operation the gRPC
+//! adapters call too: parameters in, the children of `<OpResult>` out.
+
+use super::{params::Params, render, xml::Node};
+use crate::{
+    access::Caller,
+    domain::{
+        ChangePassword, CreateLoginProfile, CreateUser, IamError, ListUsers, PasswordPolicyFields,
+        Service, UpdateLoginProfile, UpdatePasswordPolicy, parse_user_name,
+    },
+};
+
+/// The only API version served; a missing or empty Version means this one.
+pub(super) const VERSION: &str = "2010-05-08";
+
+/// An IAM action this service serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Action {
+    CreateLoginProfile,
+    GetLoginProfile,
+    UpdateLoginProfile,
+    DeleteLoginProfile,
+    ChangePassword,
+    CreateUser,
+    GetUser,
+    DeleteUser,
+    ListUsers,
+    GetAccountPasswordPolicy,
+    UpdateAccountPasswordPolicy,
+    DeleteAccountPasswordPolicy,
+}
+
+impl Action {
+    const ALL: [Action; 12] = [
+        Action::CreateLoginProfile,
+        Action::GetLoginProfile,
+        Action::UpdateLoginProfile,
+        Action::DeleteLoginProfile,
+        Action::ChangePassword,
+        Action::CreateUser,
+        Action::GetUser,
+        Action::DeleteUser,
+        Action::ListUsers,
+        Action::GetAccountPasswordPolicy,
+        Action::UpdateAccountPasswordPolicy,
+        Action::DeleteAccountPasswordPolicy,
+    ];
+
+    /// The action's IAM name, which is also the name scopes are granted for.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Action::CreateLoginProfile => "CreateLoginProfile",
+            Action::GetLoginProfile => "GetLoginProfile",
+            Action::UpdateLoginProfile => "UpdateLoginProfile",
+            Action::DeleteLoginProfile => "DeleteLoginProfile",
+            Action::ChangePassword => "ChangePassword",
+            Action::CreateUser => "CreateUser",
+            Action::GetUser => "GetUser",
+            Action::DeleteUser => "DeleteUser",
+            Action::ListUsers => "ListUsers",
+            Action::GetAccountPasswordPolicy => "GetAccountPasswordPolicy",
+            Action::UpdateAccountPasswordPolicy => "UpdateAccountPasswordPolicy",
+            Action::DeleteAccountPasswordPolicy => "DeleteAccountPasswordPolicy",
+        }
+    }
+
+    /// The requested action: MissingAction without one; InvalidAction for an action this
+    /// service does not serve or a Version other than 2010-05-08.
+    pub(super) fn from_params(params: &Params) -> Result<Self, IamError> {
+        let name = params
+            .get("Action")
+            .filter(|name| !name.is_empty())
+            .ok_or_else(|| IamError::MissingAction("Missing Action".to_owned()))?;
+        let version = params.get("Version").unwrap_or_default();
+        let action = Self::ALL.into_iter().find(|a| a.name() == name);
+        match action {
+            Some(action) if version.is_empty() || version == VERSION => Ok(action),
+            _ => {
+                let version = if version.is_empty() { VERSION } else { version };
+                Err(IamError::InvalidAction(format!(
+                    "Could not find operation {} for version {}",
+                    echoable(name, |c| c.is_ascii_alphanumeric()),
+                    echoable(version, |c| c.is_ascii_digit() || c == '-'),
+                )))
+            }
+        }
+    }
+}
+
+/// The value when it looks like what the parameter should hold; a mistyped request may carry a
+/// password anywhere, and error messages never echo one.
+fn echoable(value: &str, allowed: impl Fn(char) -> bool) -> &str {
+    if !value.is_empty() && value.len() <= 64 && value.chars().all(allowed) {
+        value
+    } else {
+        "(unrecognised)"
+    }
+}
+
+/// Performs `action` for `caller` (None: an unauthenticated local caller).
+pub(super) async fn perform(
+    action: Action,
+    params: &Params,
+    caller: Option<&Caller>,
+    service: &Service,
+) -> Result<Vec<Node>, IamError> {
+    match action {
+        Action::CreateLoginProfile => {
+            let user = user_name_or_callers(params, caller)?;
+            let password = params.required("Password", "password")?;
+            let reset = params.boolean("PasswordResetRequired", "passwordResetRequired")?;
+            let create = CreateLoginProfile::parse(&user, password, reset.unwrap_or(false))?;
+            let profile = service.create_login_profile(create).await?;
+            Ok(vec![render::login_profile(profile)])
+        }
+        Action::GetLoginProfile => {
+            let user = parse_user_name(&user_name_or_callers(params, caller)?)?;
+            let profile = service.get_login_profile(user).await?;
+            Ok(vec![render::login_profile(profile)])
+        }
+        Action::UpdateLoginProfile => {
+            let user = params.required("UserName", "userName")?;
+            let reset = params.boolean("PasswordResetRequired", "passwordResetRequired")?;
+            let update = UpdateLoginProfile::parse(&user, params.string("Password"), reset)?;
+            service.update_login_profile(update).await?;
+            Ok(Vec::new())
+        }
+        Action::DeleteLoginProfile => {
+            let user = parse_user_name(&user_name_or_callers(params, caller)?)?;
+            service.delete_login_profile(user).await?;
+            Ok(Vec::new())
+        }
+        Action::ChangePassword => {
+            let user = change_password_user(params, caller)?;
+            let old = params.required("OldPassword", "oldPassword")?;
+            let new = params.required("NewPassword", "newPassword")?;
+            service
+                .change_password(ChangePassword::parse(&user, old, new)?)
+                .await?;
+            Ok(Vec::new())
+        }
+        Action::CreateUser => {
+            let name = params.required("UserName", "userName")?;
+            let path = params.get("Path").unwrap_or_default();
+            let user = service.create_user(CreateUser::parse(&name, path)?).await?;
+            Ok(vec![render::user("User", user)])
+        }
+        Action::GetUser => {
+            let user = parse_user_name(&user_name_or_callers(params, caller)?)?;
+            Ok(vec![render::user("User", service.get_user(user).await?)])
+        }
+        Action::DeleteUser => {
+            let user = parse_user_name(&params.required("UserName", "userName")?)?;
+            service.delete_user(user).await?;
+            Ok(Vec::new())
+        }
+        Action::ListUsers => {
+            let max_items = params.integer("MaxItems", "maxItems")?.unwrap_or(0);
+            let list = ListUsers::parse(
+                params.get("PathPrefix").unwrap_or_default(),
+                params.get("Marker").unwrap_or_default(),
+                max_items,
+            )?;
+            Ok(render::user_list(service.list_users(list).await?))
+        }
+        Action::GetAccountPasswordPolicy => {
+            let policy = service.get_account_password_policy().await?;
+            Ok(vec![render::password_policy(policy)])
+        }
+        Action::UpdateAccountPasswordPolicy => {
+            let update = UpdatePasswordPolicy::parse(policy_fields(params)?)?;
+            service.update_account_password_policy(update).await?;
+            Ok(Vec::new())
+        }
+        Action::DeleteAccountPasswordPolicy => {
+            service.delete_account_password_policy().await?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+fn non_user_credentials() -> IamError {
+    IamError::ValidationMessage(
+        "Must specify userName when calling with non-User credentials".to_owned(),
+    )
+}
+
+/// The UserName parameter, or when it is omitted the user the caller's access key belongs to.
+fn user_name_or_callers(params: &Params, caller: Option<&Caller>) -> Result<String, IamError> {
+    params
+        .string("UserName")
+        .or_else(|| caller.and_then(|c| c.user.clone()))
+        .ok_or_else(non_user_credentials)
+}
+
+/// ChangePassword acts on the caller's own user: the access key's user when signed (a UserName
+/// parameter is ignored, so no key can change another user's password); an unauthenticated
+/// local caller (no tokens file) names the user with UserName.
+fn change_password_user(params: &Params, caller: Option<&Caller>) -> Result<String, IamError> {
+    match caller {
+        Some(caller) => caller.user.clone().ok_or_else(|| {
+            IamError::InvalidUserType(
+                "ChangePassword must be called with the access key of an IAM user; this key \
+                 belongs to no user."
+                    .to_owned(),
+            )
+        }),
+        None => params.string("UserName").ok_or_else(non_user_credentials),
+    }
+}
+
+fn policy_fields(params: &Params) -> Result<PasswordPolicyFields, IamError> {
+    let flag = |name, field| params.boolean(name, field).map(Option::unwrap_or_default);
+    Ok(PasswordPolicyFields {
+        minimum_password_length: params
+            .integer("MinimumPasswordLength", "minimumPasswordLength")?,
+        require_symbols: flag("RequireSymbols", "requireSymbols")?,
+        require_numbers: flag("RequireNumbers", "requireNumbers")?,
+        require_uppercase_characters: flag(
+            "RequireUppercaseCharacters",
+            "requireUppercaseCharacters",
+        )?,
+        require_lowercase_characters: flag(
+            "RequireLowercaseCharacters",
+            "requireLowercaseCharacters",
+        )?,
+        allow_users_to_change_password: flag(
+            "AllowUsersToChangePassword",
+            "allowUsersToChangePassword",
+        )?,
+        max_password_age: params.integer("MaxPasswordAge", "maxPasswordAge")?,
+        password_reuse_prevention: params
+            .integer("PasswordReusePrevention", "passwordReusePrevention")?,
+        hard_expiry: params.boolean("HardExpiry", "hardExpiry")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(query: &str) -> Result<Action, IamError> {
+        Action::from_params(&Params::parse(Some(query), None))
+    }
+
+    #[test]
+    fn actions_are_found_by_name_with_or_without_a_version() {
+        assert_eq!(action("Action=GetUser").unwrap(), Action::GetUser);
+        assert_eq!(
+            action("Action=ListUsers&Version=2010-05-08").unwrap(),
+            Action::ListUsers
+        );
+        assert_eq!(
+            action("Action=ListUsers&Version=").unwrap(),
+            Action::ListUsers
+        );
+        for a in Action::ALL {
+            assert_eq!(action(&format!("Action={}", a.name())).unwrap(), a);
+        }
+    }
+
+    #[test]
+    fn unknown_or_missing_actions_and_other_versions_are_common_errors() {
+        let err = action("Version=2010-05-08").unwrap_err();
+        assert_eq!(err.code(), "MissingAction");
+        let err = action("Action=CreateAccessKey").unwrap_err();
+        assert_eq!(err.code(), "InvalidAction");
+        let err = action("Action=GetUser&Version=2011-01-01").unwrap_err();
+        assert_eq!(err.code(), "InvalidAction");
+        assert_eq!(
+            err.to_string(),
+            "Could not find operation GetUser for version 2011-01-01"
+        );
+        let err = action("Action=hunter2!").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}

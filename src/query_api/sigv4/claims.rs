@@ -1,0 +1,134 @@
+//! What a SigV4 signature claims, parsed from the `Authorization` header or from the
+//! `X-Amz-*` parameters of a presigned URL. Malformed claims are IncompleteSignature.
+
+use http::HeaderMap;
+
+use super::{ALGORITHM, MAX_EXPIRES, SignedRequest};
+use crate::domain::IamError;
+
+/// A signature's claims, from the `Authorization` header or the presigned query.
+#[derive(Debug)]
+pub(super) struct Claims {
+    pub(super) access_key_id: String,
+    /// `date/region/service/aws4_request`.
+    pub(super) scope: String,
+    pub(super) scope_date: String,
+    pub(super) service: String,
+    pub(super) signed_headers: Vec<String>,
+    pub(super) signature: String,
+    pub(super) amz_date: String,
+    /// Presigned URLs only: seconds of validity after `amz_date`.
+    pub(super) expires: Option<u64>,
+}
+
+pub(super) fn incomplete(message: &str) -> IamError {
+    IamError::IncompleteSignature(message.to_owned())
+}
+
+/// What the request's signature claims: from the `Authorization` header when there is one,
+/// else from the presigned query; MissingAuthenticationToken when neither is there.
+pub(super) fn claims(request: &SignedRequest<'_>) -> Result<Claims, IamError> {
+    if let Some(header) = request.headers.get(http::header::AUTHORIZATION) {
+        return header_claims(header.to_str().unwrap_or_default(), request.headers);
+    }
+    let query: Vec<(String, String)> = form_urlencoded::parse(request.query.as_bytes())
+        .into_owned()
+        .collect();
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let Some(signature) = get("X-Amz-Signature") else {
+        return Err(IamError::MissingAuthenticationToken(
+            "Request is missing Authentication Token".to_owned(),
+        ));
+    };
+    let (Some(algorithm), Some(credential), Some(amz_date), Some(signed), Some(expires)) = (
+        get("X-Amz-Algorithm"),
+        get("X-Amz-Credential"),
+        get("X-Amz-Date"),
+        get("X-Amz-SignedHeaders"),
+        get("X-Amz-Expires"),
+    ) else {
+        return Err(incomplete(
+            "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', \
+             'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders' and 'X-Amz-Expires'.",
+        ));
+    };
+    if algorithm != ALGORITHM {
+        return Err(incomplete(
+            "Unsupported AWS 'algorithm': only AWS4-HMAC-SHA256.",
+        ));
+    }
+    let expires = expires
+        .parse::<u64>()
+        .ok()
+        .filter(|e| *e <= MAX_EXPIRES)
+        .ok_or_else(|| incomplete("X-Amz-Expires must be a number of seconds up to 604800."))?;
+    build_claims(&credential, &signed, signature, amz_date, Some(expires))
+}
+
+fn header_claims(value: &str, headers: &HeaderMap) -> Result<Claims, IamError> {
+    let Some(rest) = value.strip_prefix(ALGORITHM) else {
+        return Err(incomplete(
+            "Authorization header requires the AWS4-HMAC-SHA256 algorithm.",
+        ));
+    };
+    let (mut credential, mut signed, mut signature) = (None, None, None);
+    for part in rest.split(',').map(str::trim) {
+        match part.split_once('=') {
+            Some(("Credential", v)) => credential = Some(v),
+            Some(("SignedHeaders", v)) => signed = Some(v),
+            Some(("Signature", v)) => signature = Some(v),
+            _ => {}
+        }
+    }
+    let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
+        return Err(incomplete(
+            "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' \
+             parameters.",
+        ));
+    };
+    let amz_date = headers
+        .get("x-amz-date")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| incomplete("Authorization header requires an 'X-Amz-Date' header."))?;
+    build_claims(
+        credential,
+        signed,
+        signature.to_owned(),
+        amz_date.to_owned(),
+        None,
+    )
+}
+
+fn build_claims(
+    credential: &str,
+    signed_headers: &str,
+    signature: String,
+    amz_date: String,
+    expires: Option<u64>,
+) -> Result<Claims, IamError> {
+    // Credential = AKID/date/region/service/aws4_request
+    let parts: Vec<&str> = credential.split('/').collect();
+    let [access_key_id, date, _region, service, "aws4_request"] = parts.as_slice() else {
+        return Err(incomplete(
+            "Credential must have the form <access key id>/<date>/<region>/<service>/aws4_request.",
+        ));
+    };
+    Ok(Claims {
+        access_key_id: (*access_key_id).to_owned(),
+        scope: parts[1..].join("/"),
+        scope_date: (*date).to_owned(),
+        service: (*service).to_owned(),
+        signed_headers: signed_headers
+            .split(';')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect(),
+        signature,
+        amz_date,
+        expires,
+    })
+}

@@ -1,0 +1,92 @@
+//! The IAM Query API over HTTP: the AWS SDK for Rust as a real client (it checks the XML shape
+//! strictly), and raw HTTP for what SDKs never send.
+
+mod raw;
+mod sdk;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
+use loginprofiled::access::Tokens;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+pub const ADMIN_KEY: &str = "AKIAADMINEXAMPLE0001";
+pub const BOB_KEY: &str = "AKIABOBEXAMPLE000002";
+pub const READ_KEY: &str = "AKIAREADEXAMPLE00003";
+pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+/// Access keys: an admin key with no user, Bob's own signin key, and a read-only key.
+pub fn access_keys() -> Arc<Tokens> {
+    let text = format!(
+        "[[access_key]]\naccess_key_id = '{ADMIN_KEY}'\nsecret_access_key = '{SECRET}'\n\
+         scopes = ['admin']\nname = 'ops'\n\n\
+         [[access_key]]\naccess_key_id = '{BOB_KEY}'\nsecret_access_key = '{SECRET}'\n\
+         scopes = ['signin']\nuser = 'Bob'\n\n\
+         [[access_key]]\naccess_key_id = '{READ_KEY}'\nsecret_access_key = '{SECRET}'\n\
+         scopes = ['read']\n"
+    );
+    Arc::new(Tokens::parse(&text).unwrap())
+}
+
+/// An IAM client of the AWS SDK for Rust pointed at the server, without retries.
+pub fn iam(http_addr: SocketAddr, key: &str, secret: &str) -> aws_sdk_iam::Client {
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .endpoint_url(format!("http://{http_addr}"))
+        .credentials_provider(Credentials::new(key, secret, None, None, "test"))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(RetryConfig::disabled())
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
+}
+
+/// A plain HTTP/1.1 response.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends one request over a fresh connection and reads the whole response.
+pub async fn send(addr: SocketAddr, method: &str, target: &str, body: &[u8]) -> RawResponse {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut head = format!("{method} {target} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
+    if method == "POST" {
+        head.push_str("content-type: application/x-www-form-urlencoded; charset=utf-8\r\n");
+        head.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // A refused oversized body may close the connection before all of it is written.
+    let _ = stream.write_all(body).await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    RawResponse {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
