@@ -115,6 +115,22 @@ pub struct ServeArgs {
     /// The longest lock.
     #[arg(long, env = "LOGINPROFILED_LOCKOUT_MAX", default_value = "15m")]
     pub lockout_max: String,
+    /// Memory for sled's page cache, in MiB (sled's own default of 1 GiB would grow with data).
+    #[arg(long, env = "LOGINPROFILED_STORE_CACHE_MIB", default_value_t = 64)]
+    pub store_cache_mib: u64,
+    /// Open client connections; further ones wait in the listen backlog until one closes.
+    #[arg(long, env = "LOGINPROFILED_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Concurrent HTTP/2 streams (calls) per connection.
+    #[arg(
+        long,
+        env = "LOGINPROFILED_MAX_CONCURRENT_STREAMS",
+        default_value_t = 256
+    )]
+    pub max_concurrent_streams: u32,
+    /// Largest request message accepted, in bytes (passwords are at most 128 characters).
+    #[arg(long, env = "LOGINPROFILED_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
+    pub max_message_bytes: usize,
 }
 
 /// Where the gRPC server listens.
@@ -172,6 +188,28 @@ pub struct ServeConfig {
     pub drain_delay: Duration,
     pub grace_period: Duration,
     pub lockout: LockoutRule,
+    pub limits: Limits,
+}
+
+/// Bounds on what callers can make the server hold at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// sled page cache, in bytes.
+    pub store_cache_bytes: u64,
+    pub max_connections: usize,
+    pub max_concurrent_streams: u32,
+    pub max_message_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            store_cache_bytes: 64 * 1024 * 1024,
+            max_connections: 1024,
+            max_concurrent_streams: 256,
+            max_message_bytes: 64 * 1024,
+        }
+    }
 }
 
 /// Every problem found in the configuration.
@@ -223,6 +261,7 @@ impl ServeArgs {
                 .then_some(())
                 .ok_or_else(|| "--hash-concurrency must be at least 1".to_owned()),
         );
+        let limits = problems.keep(self.limits());
         let drain_delay = problems.keep(duration("--drain-delay", &self.drain_delay));
         let grace_period = problems.keep(duration("--grace-period", &self.grace_period));
         let lockout_base = problems.keep(duration("--lockout-base", &self.lockout_base));
@@ -256,6 +295,7 @@ impl ServeArgs {
         }
 
         match (
+            limits,
             (listen, http_listen),
             tokens,
             account_id,
@@ -265,6 +305,7 @@ impl ServeArgs {
             lockout_max,
         ) {
             (
+                Some(limits),
                 (Some(listen), Some(http_listen)),
                 Some(tokens),
                 Some(account_id),
@@ -292,9 +333,33 @@ impl ServeArgs {
                     base,
                     max,
                 },
+                limits,
             }),
             _ => Err(ConfigErrors(problems.0)),
         }
+    }
+}
+
+impl ServeArgs {
+    fn limits(&self) -> Result<Limits, String> {
+        let positive = [
+            ("--store-cache-mib", self.store_cache_mib as usize),
+            ("--max-connections", self.max_connections),
+            (
+                "--max-concurrent-streams",
+                self.max_concurrent_streams as usize,
+            ),
+            ("--max-message-bytes", self.max_message_bytes),
+        ];
+        if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("{flag} must be at least 1"));
+        }
+        Ok(Limits {
+            store_cache_bytes: self.store_cache_mib.saturating_mul(1024 * 1024),
+            max_connections: self.max_connections,
+            max_concurrent_streams: self.max_concurrent_streams,
+            max_message_bytes: self.max_message_bytes,
+        })
     }
 }
 
@@ -350,7 +415,18 @@ mod tests {
         assert_eq!(config.hash_cost, HashCost::default());
         assert_eq!(config.grace_period, Duration::from_secs(10));
         assert!(config.tokens.is_none());
+        assert_eq!(config.limits, Limits::default());
         assert_eq!(config.http_listen, Some("127.0.0.1:8080".parse().unwrap()));
+    }
+
+    #[test]
+    fn limits_are_configurable_and_must_be_positive() {
+        let config = args(&["--store-cache-mib", "8", "--max-connections", "3"])
+            .validate()
+            .unwrap();
+        assert_eq!(config.limits.store_cache_bytes, 8 * 1024 * 1024);
+        assert_eq!(config.limits.max_connections, 3);
+        assert!(args(&["--max-concurrent-streams", "0"]).validate().is_err());
     }
 
     #[test]

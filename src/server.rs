@@ -29,10 +29,7 @@ use crate::{
     store::SledStore,
 };
 
-/// Largest request message accepted (passwords are at most 128 characters).
-const MAX_MESSAGE_BYTES: usize = 64 * 1024;
-/// Concurrent HTTP/2 streams per connection.
-const MAX_CONCURRENT_STREAMS: u32 = 1024;
+mod connections;
 
 /// The service with its configuration, ready to serve.
 #[derive(Debug, Clone)]
@@ -47,7 +44,7 @@ impl App {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
-        let store = SledStore::open(&config.data_dir)?;
+        let store = SledStore::open(&config.data_dir, config.limits.store_cache_bytes)?;
         let hasher = Hasher::start(config.hash_cost, config.pool)?;
         let settings = Settings {
             account_id: config.account_id.clone(),
@@ -144,6 +141,7 @@ pub async fn run_with_http(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let App { service, config } = app;
+    let limits = config.limits;
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, ServingStatus::Serving).await;
     let reflection = || {
@@ -162,7 +160,7 @@ pub async fn run_with_http(
         // Refuses callers without a valid token or scope before any handler runs.
         .layer(AuthLayer::new(config.tokens.clone()));
     let router = Server::builder()
-        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .max_concurrent_streams(limits.max_concurrent_streams)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(layers)
         .add_service(health_service)
@@ -170,15 +168,15 @@ pub async fn run_with_http(
         .add_service(reflection_v1alpha)
         .add_service(
             LoginProfileServiceServer::new(LoginProfileApi(service.clone()))
-                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+                .max_decoding_message_size(limits.max_message_bytes),
         )
         .add_service(
             UserServiceServer::new(UserApi(service.clone()))
-                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+                .max_decoding_message_size(limits.max_message_bytes),
         )
         .add_service(
             AccountPasswordPolicyServiceServer::new(PasswordPolicyApi(service.clone()))
-                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+                .max_decoding_message_size(limits.max_message_bytes),
         );
 
     let query_api = QueryApi::new(service.clone(), config.tokens.clone()).router();
@@ -206,13 +204,16 @@ pub async fn run_with_http(
         match listener {
             Listener::Tcp(listener) => {
                 let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+                let incoming = connections::limit(incoming, limits.max_connections);
                 router
                     .serve_with_incoming_shutdown(incoming, grpc_stop)
                     .await
             }
             Listener::Unix(listener) => {
+                let incoming =
+                    connections::limit(UnixListenerStream::new(listener), limits.max_connections);
                 router
-                    .serve_with_incoming_shutdown(UnixListenerStream::new(listener), grpc_stop)
+                    .serve_with_incoming_shutdown(incoming, grpc_stop)
                     .await
             }
         }

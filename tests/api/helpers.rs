@@ -10,7 +10,7 @@ use std::{
 
 use loginprofiled::{
     access::Tokens,
-    config::{ListenAddr, LogFormat, ServeConfig},
+    config::{Limits, ListenAddr, LogFormat, ServeConfig},
     domain::{LockoutRule, ManualClock, Service},
     grpc::proto::{
         account_password_policy_service_client::AccountPasswordPolicyServiceClient,
@@ -63,6 +63,7 @@ pub fn test_config(data_dir: PathBuf) -> ServeConfig {
         drain_delay: Duration::ZERO,
         grace_period: Duration::from_secs(5),
         lockout: LockoutRule::default(),
+        limits: Limits::default(),
     }
 }
 

@@ -5,12 +5,15 @@
 
 mod auth;
 mod concurrency;
+mod crash;
 #[allow(dead_code)]
 mod helpers;
 mod lifecycle;
 mod login_profiles;
+mod malformed;
 mod overload;
 mod policy;
 mod query_api;
 mod sign_in;
+mod startup;
 mod users;
