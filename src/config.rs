@@ -118,7 +118,8 @@ pub struct ServeArgs {
     /// Memory for sled's page cache, in MiB (sled's own default of 1 GiB would grow with data).
     #[arg(long, env = "LOGINPROFILED_STORE_CACHE_MIB", default_value_t = 64)]
     pub store_cache_mib: u64,
-    /// Open client connections; further ones wait in the listen backlog until one closes.
+    /// Open client connections per listener (gRPC, Query API); further ones wait in the listen
+    /// backlog until one closes.
     #[arg(long, env = "LOGINPROFILED_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
     /// Concurrent HTTP/2 streams (calls) per connection.

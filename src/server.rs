@@ -4,7 +4,6 @@
 use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use axum::serve::ListenerExt as _;
 use tokio::net::{TcpListener, UnixListener};
 use tokio_stream::wrappers::UnixListenerStream;
 use tonic::transport::{Server, server::TcpIncoming};
@@ -141,45 +140,8 @@ pub async fn run_with_http(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let App { service, config } = app;
-    let limits = config.limits;
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, ServingStatus::Serving).await;
-    let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-    };
-    let reflection_v1 = reflection().build_v1().context("building reflection v1")?;
-    let reflection_v1alpha = reflection()
-        .build_v1alpha()
-        .context("building reflection v1alpha")?;
-
-    let layers = ServiceBuilder::new()
-        // Outermost: every call gets a request id and exactly one log line, refusals included.
-        .layer(AccessLogLayer)
-        // Refuses callers without a valid token or scope before any handler runs.
-        .layer(AuthLayer::new(config.tokens.clone()));
-    let router = Server::builder()
-        .max_concurrent_streams(limits.max_concurrent_streams)
-        .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .layer(layers)
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(
-            LoginProfileServiceServer::new(LoginProfileApi(service.clone()))
-                .max_decoding_message_size(limits.max_message_bytes),
-        )
-        .add_service(
-            UserServiceServer::new(UserApi(service.clone()))
-                .max_decoding_message_size(limits.max_message_bytes),
-        )
-        .add_service(
-            AccountPasswordPolicyServiceServer::new(PasswordPolicyApi(service.clone()))
-                .max_decoding_message_size(limits.max_message_bytes),
-        );
-
-    let query_api = QueryApi::new(service.clone(), config.tokens.clone()).router();
 
     let (draining_tx, draining_rx) = tokio::sync::watch::channel(false);
     let drain_delay = config.drain_delay;
@@ -195,44 +157,14 @@ pub async fn run_with_http(
         }
         let _ = draining_tx.send(true);
     };
-    let draining = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        // An error means the sender is gone, which also means: stop.
-        let _ = rx.wait_for(|draining| *draining).await;
-    };
-    let grpc_stop = draining(draining_rx.clone());
-    let grpc = async move {
-        match listener {
-            Listener::Tcp(listener) => {
-                let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-                let incoming = connections::limit(incoming, limits.max_connections);
-                router
-                    .serve_with_incoming_shutdown(incoming, grpc_stop)
-                    .await
-            }
-            Listener::Unix(listener) => {
-                let incoming =
-                    connections::limit(UnixListenerStream::new(listener), limits.max_connections);
-                router
-                    .serve_with_incoming_shutdown(incoming, grpc_stop)
-                    .await
-            }
-        }
-        .context("serving gRPC")
-    };
-    let http = async move {
-        let Some(listener) = http_listener else {
-            return Ok(());
-        };
-        axum::serve(
-            listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            }),
-            query_api,
-        )
-        .with_graceful_shutdown(draining(draining_rx))
-        .await
-        .context("serving the Query API over HTTP")
-    };
+    let grpc = serve_grpc(
+        listener,
+        &service,
+        &config,
+        health_service,
+        draining(draining_rx.clone()),
+    );
+    let http = serve_http(http_listener, &service, &config, draining(draining_rx));
     let serving = async { tokio::try_join!(grpc, http).map(drop) };
     // Runs beside serving and stops with it, so no handle on the store outlives `run`.
     let sweeping = forget_stale_failures(service.clone());
@@ -257,6 +189,92 @@ pub async fn run_with_http(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Resolves once draining starts (or its sender is gone, which means the same).
+async fn draining(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|draining| *draining).await;
+}
+
+/// Builds the gRPC router with its layers and serves it until `stop`, then lets in-flight calls
+/// finish.
+async fn serve_grpc(
+    listener: Listener,
+    service: &Service,
+    config: &ServeConfig,
+    health_service: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+    stop: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let limits = config.limits;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let layers = ServiceBuilder::new()
+        // Outermost: every call gets a request id and exactly one log line, refusals included.
+        .layer(AccessLogLayer)
+        // Refuses callers without a valid token or scope before any handler runs.
+        .layer(AuthLayer::new(config.tokens.clone()));
+    let max_message = limits.max_message_bytes;
+    let router = Server::builder()
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .layer(layers)
+        .add_service(health_service)
+        .add_service(reflection().build_v1().context("building reflection v1")?)
+        .add_service(
+            reflection()
+                .build_v1alpha()
+                .context("building reflection v1alpha")?,
+        )
+        .add_service(
+            LoginProfileServiceServer::new(LoginProfileApi(service.clone()))
+                .max_decoding_message_size(max_message),
+        )
+        .add_service(
+            UserServiceServer::new(UserApi(service.clone())).max_decoding_message_size(max_message),
+        )
+        .add_service(
+            AccountPasswordPolicyServiceServer::new(PasswordPolicyApi(service.clone()))
+                .max_decoding_message_size(max_message),
+        );
+    match listener {
+        Listener::Tcp(listener) => {
+            let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+            let incoming = connections::limit(incoming, limits.max_connections);
+            router.serve_with_incoming_shutdown(incoming, stop).await
+        }
+        Listener::Unix(listener) => {
+            let incoming =
+                connections::limit(UnixListenerStream::new(listener), limits.max_connections);
+            router.serve_with_incoming_shutdown(incoming, stop).await
+        }
+    }
+    .context("serving gRPC")
+}
+
+/// Serves the Query API on `listener`, if there is one, until `stop`, then lets in-flight
+/// requests finish.
+async fn serve_http(
+    listener: Option<TcpListener>,
+    service: &Service,
+    config: &ServeConfig,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let Some(listener) = listener else {
+        return Ok(());
+    };
+    let query_api = QueryApi::new(service.clone(), config.tokens.clone()).router();
+    axum::serve(
+        connections::CappedListener::new(listener, config.limits.max_connections),
+        query_api,
+    )
+    .with_graceful_shutdown(stop)
+    .await
+    .context("serving the Query API over HTTP")
 }
 
 /// Every minute, drops lockout state that no longer matters. Never returns.

@@ -1,5 +1,6 @@
-//! The connection cap: at most N client connections are open at once. Past the cap the server
-//! stops accepting, so further clients wait in the kernel's listen backlog rather than in memory.
+//! The connection cap: at most N client connections are open at once on a listener. Past the
+//! cap the server stops accepting, so further clients wait in the kernel's listen backlog rather
+//! than in memory. [`limit`] serves tonic's incoming streams, [`CappedListener`] axum's.
 
 use std::{
     io,
@@ -125,5 +126,49 @@ impl<IO: AsyncWrite> AsyncWrite for Limited<IO> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().io.poll_shutdown(cx)
+    }
+}
+
+/// A TCP listener for axum that accepts only while fewer than `max` of its connections are open.
+#[derive(Debug)]
+pub(super) struct CappedListener {
+    inner: tokio::net::TcpListener,
+    open: Arc<Semaphore>,
+}
+
+impl CappedListener {
+    pub(super) fn new(inner: tokio::net::TcpListener, max: usize) -> Self {
+        Self {
+            inner,
+            open: Arc::new(Semaphore::new(max)),
+        }
+    }
+}
+
+impl axum::serve::Listener for CappedListener {
+    type Io = Limited<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let permit = self
+            .open
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the connection semaphore is never closed");
+        // axum's own accept retries on errors (and backs off on running out of descriptors).
+        let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+        let _ = io.set_nodelay(true);
+        (
+            Limited {
+                io,
+                _permit: permit,
+            },
+            addr,
+        )
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.inner.local_addr()
     }
 }

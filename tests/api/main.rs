@@ -9,6 +9,7 @@ mod crash;
 #[allow(dead_code)]
 mod helpers;
 mod lifecycle;
+mod limits;
 mod login_profiles;
 mod malformed;
 mod overload;
