@@ -203,14 +203,21 @@ impl TestApp {
     }
 
     /// Stops the server and starts a new one on the same data directory.
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Stops the server and starts a new one on the same data directory, with the test
+    /// configuration changed by `adjust`.
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
         self.stop().await.expect("clean stop");
         // The test's own handle on the service holds the store open too.
         let TestApp {
             data_dir, service, ..
         } = self;
         drop(service);
-        let config = test_config(data_dir.path().to_path_buf());
+        let mut config = test_config(data_dir.path().to_path_buf());
+        adjust(&mut config);
         start(config, data_dir).await
     }
 }
