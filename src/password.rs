@@ -85,6 +85,9 @@ pub struct Verified {
 /// Counts of argon2 computations, for tests and metrics.
 #[derive(Debug, Default)]
 pub struct HashStats {
+    /// Jobs a worker has begun (skipped ones, whose caller had gone, are not counted).
+    pub started: AtomicU64,
+    /// Hashes made, and verifications done, to completion.
     pub hashes: AtomicU64,
     pub verifications: AtomicU64,
 }
@@ -247,6 +250,7 @@ impl Worker {
             if job.reply.is_closed() {
                 continue;
             }
+            self.stats.started.fetch_add(1, Ordering::Relaxed);
             let outcome = match &job.work {
                 Work::Hash => self.hash(&job.password).map(Outcome::Hashed),
                 Work::Verify(phc) => self.verify(&job.password, phc).map(Outcome::Verified),

@@ -76,7 +76,7 @@ async fn handle(State(api): State<QueryApi>, request: Request) -> Response {
         action = action_name,
         status = status.as_u16(),
         code = code.unwrap_or("-"),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
         caller = outcome.caller.as_deref().unwrap_or("-"),
         request_id = request_id.as_str(),
         "query api call"

@@ -117,3 +117,100 @@ async fn the_query_api_answers_throttling_too() {
     }
     assert!(throttled >= 10, "most of the flood is shed: {throttled}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_queued_call_waits_at_most_its_deadline_and_its_hash_is_skipped() {
+    let app = spawn_app_with(|c| {
+        c.pool = PoolSize {
+            concurrency: 1,
+            queue: 16,
+        };
+        c.hash_cost.memory_kib = 64 * 1024;
+        c.hash_cost.iterations = 8;
+    })
+    .await;
+    user(&app, "slow").await;
+    user(&app, "late").await;
+    let hashes = || {
+        app.service
+            .hasher()
+            .stats()
+            .hashes
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let before = hashes();
+
+    let mut client = app.profiles();
+    let slow = tokio::spawn(async move {
+        let request = CreateLoginProfileRequest {
+            user_name: "slow".into(),
+            password: GOOD.into(),
+            password_reset_required: false,
+        };
+        client.create_login_profile(request).await
+    });
+    // Wait (bounded) until the slow call holds the only hashing thread.
+    let jobs_started = || {
+        app.service
+            .hasher()
+            .stats()
+            .started
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let started_before = jobs_started();
+    for _ in 0..500 {
+        if jobs_started() > started_before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        jobs_started() - started_before,
+        1,
+        "the slow call is being hashed"
+    );
+    let mut late = tonic::Request::new(CreateLoginProfileRequest {
+        user_name: "late".into(),
+        password: GOOD.into(),
+        password_reset_required: false,
+    });
+    // The deadline as a caller's header only (no client-side timer): the server enforces it.
+    late.metadata_mut()
+        .insert("grpc-timeout", "50m".parse().unwrap());
+    let sent = Instant::now();
+    let err = app.profiles().create_login_profile(late).await.unwrap_err();
+    // tonic reports an expired deadline as CANCELLED "Timeout expired".
+    assert!(
+        matches!(err.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{err:?}"
+    );
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "answered at its deadline, not after the queue"
+    );
+
+    slow.await.unwrap().expect("the slow call completes");
+    // One FIFO hashing thread: by the time a call queued after the abandoned one is answered,
+    // the abandoned job has been taken off the queue, hashed or skipped.
+    user(&app, "after").await;
+    let after = CreateLoginProfileRequest {
+        user_name: "after".into(),
+        password: GOOD.into(),
+        password_reset_required: false,
+    };
+    app.profiles().create_login_profile(after).await.unwrap();
+    assert_eq!(
+        hashes() - before,
+        2,
+        "the slow and the later call were hashed; the abandoned one was skipped"
+    );
+    let missing = app
+        .profiles()
+        .get_login_profile(get("late"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing.message(),
+        "Login Profile for User late cannot be found."
+    );
+}
