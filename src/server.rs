@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use tokio::net::{TcpListener, UnixListener};
 use tokio_stream::wrappers::UnixListenerStream;
 use tonic::transport::{Server, server::TcpIncoming};
-use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::ServiceBuilder;
 
 use crate::{
@@ -16,7 +15,7 @@ use crate::{
     config::{ListenAddr, ServeConfig},
     domain::{Clock, Service, Settings, SystemClock},
     grpc::{
-        LoginProfileApi, PasswordPolicyApi, SERVICE_NAMES, UserApi,
+        LoginProfileApi, PasswordPolicyApi, UserApi,
         proto::{
             self, account_password_policy_service_server::AccountPasswordPolicyServiceServer,
             login_profile_service_server::LoginProfileServiceServer,
@@ -29,6 +28,9 @@ use crate::{
 };
 
 mod connections;
+mod health;
+
+use health::Health;
 
 /// The service with its configuration, ready to serve.
 #[derive(Debug, Clone)]
@@ -140,14 +142,15 @@ pub async fn run_with_http(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let App { service, config } = app;
-    let (health, health_service) = tonic_health::server::health_reporter();
-    set_health(&health, ServingStatus::Serving).await;
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let health = Health::start(reporter).await;
 
     let (draining_tx, draining_rx) = tokio::sync::watch::channel(false);
     let drain_delay = config.drain_delay;
+    let stopping = health.clone();
     let stop_accepting = async move {
         shutdown.await;
-        set_health(&health, ServingStatus::NotServing).await;
+        stopping.stop().await;
         if !drain_delay.is_zero() {
             tracing::info!(
                 ?drain_delay,
@@ -168,10 +171,12 @@ pub async fn run_with_http(
     let serving = async { tokio::try_join!(grpc, http).map(drop) };
     // Runs beside serving and stops with it, so no handle on the store outlives `run`.
     let sweeping = forget_stale_failures(service.clone());
-    tokio::pin!(serving, stop_accepting, sweeping);
+    let probing = health::watch_store(service.clone(), health);
+    tokio::pin!(serving, stop_accepting, sweeping, probing);
     tokio::select! {
         result = &mut serving => result?,
         () = &mut sweeping => {}
+        () = &mut probing => {}
         () = &mut stop_accepting => {
             match tokio::time::timeout(config.grace_period, &mut serving).await {
                 Ok(result) => result?,
@@ -288,12 +293,5 @@ async fn forget_stale_failures(service: Service) {
             Ok(forgotten) => tracing::debug!(forgotten, "forgot stale lockout state"),
             Err(error) => tracing::warn!(?error, "pruning lockout state failed"),
         }
-    }
-}
-
-async fn set_health(health: &HealthReporter, status: ServingStatus) {
-    health.set_service_status("", status).await;
-    for name in SERVICE_NAMES {
-        health.set_service_status(name, status).await;
     }
 }

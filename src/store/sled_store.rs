@@ -425,4 +425,11 @@ impl Store for SledStore {
     async fn flush(&self) -> StoreResult<()> {
         self.durable().await
     }
+
+    async fn check(&self) -> StoreResult<()> {
+        self.db
+            .get(FORMAT_KEY)
+            .context("reading the store's format marker")?;
+        Ok(())
+    }
 }

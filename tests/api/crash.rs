@@ -3,13 +3,9 @@
 //! undone, and no login profile exists without its user. A few rounds by default; set
 //! `LOGINPROFILED_CRASH_ROUNDS` (e.g. 300) for a long run.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use crate::binary::Binary;
+use std::{path::Path, time::Duration};
 
-use hyper_util::rt::TokioIo;
 use loginprofiled::grpc::proto::{
     CreateLoginProfileRequest, CreateUserRequest, DeleteLoginProfileRequest, DeleteUserRequest,
     GetLoginProfileRequest, GetUserRequest, UpdateLoginProfileRequest,
@@ -17,15 +13,7 @@ use loginprofiled::grpc::proto::{
     user_service_client::UserServiceClient,
 };
 use rand::Rng as _;
-use tokio::net::UnixStream;
-use tonic::{
-    Code, Status,
-    transport::{Channel, Endpoint},
-};
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
-use tower::service_fn;
+use tonic::{Code, Status, transport::Channel};
 
 const WRITERS: usize = 4;
 const USERS_PER_WRITER: usize = 6;
@@ -62,7 +50,7 @@ async fn every_acknowledged_write_survives_kill_9_at_a_random_moment() {
     ];
     let mut acked_writes = 0;
     for round in 0..rounds {
-        let server = Server::start(dir.path()).await;
+        let server = Binary::start(dir.path(), &[]).await;
         check_against_model(&server.channel(), &mut model, round).await;
         let writers: Vec<_> = model
             .chunks(USERS_PER_WRITER)
@@ -79,7 +67,7 @@ async fn every_acknowledged_write_survives_kill_9_at_a_random_moment() {
         }
         check_store_directly(&dir.path().join("data"));
     }
-    let server = Server::start(dir.path()).await;
+    let server = Binary::start(dir.path(), &[]).await;
     check_against_model(&server.channel(), &mut model, rounds).await;
     assert!(
         acked_writes > 0,
@@ -236,64 +224,5 @@ fn check_store_directly(data: &Path) {
             "a profile without its user: {}",
             String::from_utf8_lossy(&key)
         );
-    }
-}
-
-/// The binary on a Unix socket; dropping it kills the process with SIGKILL.
-struct Server {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Server {
-    async fn start(dir: &Path) -> Self {
-        let socket = dir.join("crash.sock");
-        let child = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
-            .args(["serve", "--listen"])
-            .arg(format!("unix:{}", socket.display()))
-            .args(["--http-listen", "off"])
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .args(["--argon2-memory-kib", "64", "--argon2-iterations", "1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawning the server binary");
-        let server = Self { child, socket };
-        server.wait_until_serving().await;
-        server
-    }
-
-    fn channel(&self) -> Channel {
-        let socket = self.socket.clone();
-        Endpoint::from_static("http://localhost")
-            .timeout(Duration::from_secs(10))
-            .connect_with_connector_lazy(service_fn(move |_| {
-                let socket = socket.clone();
-                async move { UnixStream::connect(socket).await.map(TokioIo::new) }
-            }))
-    }
-
-    /// Polls health (bounded: 20 s) until the server answers SERVING.
-    async fn wait_until_serving(&self) {
-        for _ in 0..400 {
-            let reply = HealthClient::new(self.channel())
-                .check(HealthCheckRequest {
-                    service: String::new(),
-                })
-                .await;
-            if reply.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server did not start serving within 20 s");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -1,23 +1,16 @@
 //! Persistence, crash safety and graceful shutdown, in-process and with the real binary.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use crate::binary::Binary;
+use std::{process::Command, time::Duration};
 
-use hyper_util::rt::TokioIo;
 use loginprofiled::grpc::proto::{
     GetUserRequest, UpdateLoginProfileRequest, VerifyResult,
     login_profile_service_client::LoginProfileServiceClient,
     user_service_client::UserServiceClient,
 };
-use tokio::net::UnixStream;
-use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
-use tower::service_fn;
 
 use crate::{
     helpers::spawn_app_with,
@@ -79,75 +72,6 @@ async fn shutdown_reports_not_serving_then_drains_in_flight_calls() {
         .unwrap()
         .expect("the in-flight call completes");
     stopped.await.unwrap().expect("the server stops cleanly");
-}
-
-/// The debug binary, started on a Unix socket in `dir`.
-struct Binary {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Binary {
-    async fn start(dir: &Path, extra: &[&str]) -> Self {
-        let socket = dir.join("lpd.sock");
-        let child = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
-            .args(["serve", "--listen"])
-            .arg(format!("unix:{}", socket.display()))
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .args(["--argon2-memory-kib", "256", "--argon2-iterations", "1"])
-            // Binaries run in parallel here; the Query API's fixed default port would clash.
-            .args(["--http-listen", "off"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawning the server binary");
-        let binary = Self { child, socket };
-        binary.wait_until_serving().await;
-        binary
-    }
-
-    fn channel(&self) -> Channel {
-        let socket = self.socket.clone();
-        Endpoint::from_static("http://localhost").connect_with_connector_lazy(service_fn(
-            move |_| {
-                let socket = socket.clone();
-                async move { UnixStream::connect(socket).await.map(TokioIo::new) }
-            },
-        ))
-    }
-
-    /// Polls health (bounded: 20 s) until the server answers SERVING.
-    async fn wait_until_serving(&self) {
-        for _ in 0..400 {
-            let mut health = HealthClient::new(self.channel());
-            let request = HealthCheckRequest {
-                service: String::new(),
-            };
-            let reply = health.check(request).await;
-            if reply.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server did not start serving within 20 s");
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test]

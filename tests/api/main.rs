@@ -4,6 +4,7 @@
 #![allow(unreachable_pub)]
 
 mod auth;
+mod binary;
 mod concurrency;
 mod crash;
 #[allow(dead_code)]
