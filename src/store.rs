@@ -129,7 +129,7 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Makes every write so far durable.
     async fn flush(&self) -> StoreResult<()>;
 
-    /// A cheap read that fails when the store can no longer serve (after an I/O error such as
-    /// a full disk, sled refuses every operation until it is reopened).
+    /// A tiny durable write that fails when the store can no longer serve (after an I/O error
+    /// such as a full disk, sled refuses writes until it is reopened).
     async fn check(&self) -> StoreResult<()>;
 }

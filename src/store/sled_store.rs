@@ -2,7 +2,13 @@
 //! the operations that touch users and profiles together, and a flush before every
 //! acknowledged write.
 
-use std::path::Path;
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -19,6 +25,7 @@ use super::{
 
 const POLICY_KEY: &[u8] = b"account";
 const FORMAT_KEY: &[u8] = b"format";
+const PROBE_KEY: &[u8] = b"health-probe";
 const FORMAT_VERSION: &[u8] = b"loginprofiled/1";
 
 /// sled-backed [`Store`]. Cloning is shallow: clones share the database.
@@ -29,6 +36,8 @@ pub struct SledStore {
     profiles: Tree,
     policy: Tree,
     lockouts: Tree,
+    /// Set by the first write that failed with a storage error (see [`SledStore::watch`]).
+    failed: Arc<AtomicBool>,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<anyhow::Error>>;
@@ -108,6 +117,7 @@ impl SledStore {
             policy: db.open_tree("policy")?,
             lockouts: db.open_tree("lockouts")?,
             db,
+            failed: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -120,7 +130,7 @@ impl SledStore {
             .transaction(|(users, profiles)| body(users, profiles))
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => anyhow::Error::new(e),
+                TransactionError::Storage(e) => self.watch::<()>(Err(e)).unwrap_err(),
             })
     }
 
@@ -131,11 +141,25 @@ impl SledStore {
     /// CreateUser calls). A blocking flush on the blocking pool has no such problem.
     async fn durable(&self) -> StoreResult<()> {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
+        let flushed = tokio::task::spawn_blocking(move || db.flush())
             .await
-            .context("the flushing task failed")?
-            .context("flushing the sled store")?;
+            .context("the flushing task failed")?;
+        self.watch(flushed).context("flushing the sled store")?;
         Ok(())
+    }
+
+    /// Passes a sled result on, remembering a storage failure. After an I/O error (a full
+    /// disk, say) sled's state cannot be trusted: it goes on accepting small writes while pages
+    /// whose log writes failed can no longer be read. So the store reports itself failed until
+    /// the process reopens it, and health turns NOT_SERVING.
+    fn watch<T>(&self, result: sled::Result<T>) -> StoreResult<T> {
+        if let Err(
+            sled::Error::Io(_) | sled::Error::Corruption { .. } | sled::Error::ReportableBug(_),
+        ) = &result
+        {
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        Ok(result?)
     }
 
     fn replace_profile_now(
@@ -190,9 +214,11 @@ fn decode_plain<T: Message + Default>(bytes: &[u8]) -> StoreResult<T> {
 impl Store for SledStore {
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
         let bytes = user.encode_to_vec();
-        let outcome = self
+        let swapped = self
             .users
-            .compare_and_swap(key, None as Option<&[u8]>, Some(bytes))?
+            .compare_and_swap(key, None as Option<&[u8]>, Some(bytes));
+        let outcome = self
+            .watch(swapped)?
             .map_or(InsertUser::AlreadyExists, |()| InsertUser::Inserted);
         if outcome == InsertUser::Inserted {
             self.durable().await?;
@@ -218,7 +244,7 @@ impl Store for SledStore {
             })
         })?;
         if outcome == DeleteUser::Deleted {
-            self.lockouts.remove(key)?;
+            self.watch(self.lockouts.remove(key))?;
             self.durable().await?;
         }
         Ok(outcome)
@@ -364,12 +390,12 @@ impl Store for SledStore {
     }
 
     async fn put_policy(&self, policy: PolicyRecord) -> StoreResult<()> {
-        self.policy.insert(POLICY_KEY, policy.encode_to_vec())?;
+        self.watch(self.policy.insert(POLICY_KEY, policy.encode_to_vec()))?;
         self.durable().await
     }
 
     async fn delete_policy(&self) -> StoreResult<bool> {
-        let existed = self.policy.remove(POLICY_KEY)?.is_some();
+        let existed = self.watch(self.policy.remove(POLICY_KEY))?.is_some();
         if existed {
             self.durable().await?;
         }
@@ -427,9 +453,14 @@ impl Store for SledStore {
     }
 
     async fn check(&self) -> StoreResult<()> {
-        self.db
-            .get(FORMAT_KEY)
-            .context("reading the store's format marker")?;
-        Ok(())
+        anyhow::ensure!(
+            !self.failed.load(Ordering::SeqCst),
+            "a write failed with a storage error; the store must be reopened (restart the process \
+             once the disk is healthy)"
+        );
+        // A write made durable goes through the log, where sled reports an error it recorded.
+        self.watch(self.db.insert(PROBE_KEY, &[]))
+            .context("writing the health probe")?;
+        self.durable().await
     }
 }

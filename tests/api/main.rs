@@ -7,6 +7,7 @@ mod auth;
 mod binary;
 mod concurrency;
 mod crash;
+mod disk_full;
 #[allow(dead_code)]
 mod helpers;
 mod lifecycle;
