@@ -130,9 +130,10 @@ impl Hasher {
         let params = cost.params().context("argon2 parameters")?;
         let (jobs, queue) = crossbeam_channel::bounded(size.queue);
         let stats = Arc::new(HashStats::default());
-        let mut worker = Worker::new(params.clone(), stats.clone());
-        let dummy = SecretString::from(random_string());
-        let dummy_hash = worker.hash(&dummy).context("computing the dummy hash")?;
+        // Made outside the pool, so it counts in none of the pool's figures.
+        let dummy_hash = DirectHasher::new(cost)?
+            .hash(&random_string())
+            .context("computing the dummy hash")?;
         for i in 0..size.concurrency.max(1) {
             let mut worker = Worker::new(params.clone(), stats.clone());
             let queue: Receiver<Job> = queue.clone();
@@ -141,8 +142,6 @@ impl Hasher {
                 .spawn(move || worker.run(queue))
                 .context("spawning a hashing thread")?;
         }
-        // The worker that made the dummy hash was not one of the pool; do not count its work.
-        stats.hashes.store(0, Ordering::Relaxed);
         Ok(Self {
             jobs,
             stats,
