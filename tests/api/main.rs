@@ -17,6 +17,8 @@ mod malformed;
 mod overload;
 mod policy;
 mod query_api;
+mod raw_h2;
 mod sign_in;
 mod startup;
+mod unix_socket;
 mod users;

@@ -1700,15 +1700,21 @@ impl proto::Peer for Peer {
 
         // A request translated from HTTP/1 must not include the :authority
         // header
+        //
+        // Patched (loginprofiled, patches/PATCH.md): an :authority that is
+        // not a valid URI authority is treated as absent, which this function
+        // already accepts, instead of resetting the stream. gRPC clients on
+        // Unix sockets send the socket path, percent-encoded or not, or an
+        // empty value (hyperium/h2#487).
         if let Some(authority) = pseudo.authority {
-            let maybe_authority = uri::Authority::from_maybe_shared(authority.clone().into_inner());
-            parts.authority = Some(maybe_authority.or_else(|why| {
-                malformed!(
-                    "malformed headers: malformed authority ({:?}): {}",
+            match uri::Authority::from_maybe_shared(authority.clone().into_inner()) {
+                Ok(valid) => parts.authority = Some(valid),
+                Err(why) => tracing::debug!(
+                    "ignoring malformed authority ({:?}): {}",
                     authority,
                     why,
-                )
-            })?);
+                ),
+            }
         }
 
         // A :scheme is required, except CONNECT.
