@@ -18,6 +18,7 @@ mod overload;
 mod policy;
 mod query_api;
 mod raw_h2;
+mod reflection;
 mod sign_in;
 mod startup;
 mod unix_socket;
