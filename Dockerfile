@@ -7,6 +7,8 @@
 FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
+# Crates carried with a fix through [patch.crates-io] (patches/PATCH.md).
+COPY patches patches
 COPY proto proto
 COPY src src
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

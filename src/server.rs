@@ -217,6 +217,14 @@ async fn serve_grpc(
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // Both reflection versions are served, so both are listed, whichever a client asks.
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(
+                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+            )
+            // google.rpc.ErrorInfo, BadRequest and RetryInfo, the details every error carries,
+            // so that clients such as grpcurl decode them.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
     };
     let layers = ServiceBuilder::new()
         // Outermost: every call gets a request id and exactly one log line, refusals included.

@@ -1,0 +1,120 @@
+"""Fixtures: freshly started loginprofiled servers, on a Unix socket or on loopback TCP, for the
+real gRPC clients (grpcurl, grpcio, @grpc/grpc-js). run.sh sets the environment."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PROTO_ROOT = os.path.join(ROOT, "proto")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One `loginprofiled serve` process with a temporary data directory.
+
+    `transport` is "unix" (a socket in the temporary directory) or "tcp" (a free loopback port).
+    """
+
+    def __init__(self, transport, *extra, argon2_memory_kib=1024, argon2_iterations=1):
+        self.transport = transport
+        self.dir = tempfile.mkdtemp(prefix="lpd-clients-")
+        if transport == "unix":
+            self.socket = os.path.join(self.dir, "grpc.sock")
+            listen = f"unix:{self.socket}"
+            self.target = listen  # the gRPC target name of grpcio and grpc-js
+            self.grpcurl_address = ["-unix", self.socket]
+        else:
+            self.addr = f"127.0.0.1:{free_port()}"
+            listen = self.addr
+            self.target = self.addr
+            self.grpcurl_address = [self.addr]
+        args = [
+            os.environ["LOGINPROFILED_BIN"], "serve",
+            "--listen", listen,
+            "--http-listen", "off",
+            "--data-dir", os.path.join(self.dir, "data"),
+            "--argon2-memory-kib", str(argon2_memory_kib),
+            "--argon2-iterations", str(argon2_iterations),
+            *extra,
+        ]
+        self.log = open(os.path.join(self.dir, "server.log"), "w")
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            assert self.process.poll() is None, self.logs()
+            if self.accepts():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("loginprofiled did not start:\n" + self.logs())
+
+    def accepts(self):
+        try:
+            if self.transport == "unix":
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(self.socket)
+            else:
+                host, port = self.addr.rsplit(":", 1)
+                socket.create_connection((host, int(port)), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def logs(self):
+        self.log.flush()
+        with open(os.path.join(self.dir, "server.log")) as f:
+            return f.read()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def unix_server():
+    server = Server("unix")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def tcp_server():
+    server = Server("tcp")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=["unix", "tcp"])
+def server(request):
+    """The same test over a Unix socket and over TCP."""
+    server = Server(request.param)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def name():
+    """A fresh user name per test, so tests share one server without clashing."""
+    return "u-" + uuid.uuid4().hex[:12]
+
+
+def grpcurl(*args, stdin=None):
+    """Runs the real grpcurl 1.8.6; returns (exit code, stdout and stderr together)."""
+    result = subprocess.run(
+        [os.environ["GRPCURL"], *args],
+        input=stdin, capture_output=True, text=True, timeout=60,
+    )
+    return result.returncode, result.stdout + result.stderr
