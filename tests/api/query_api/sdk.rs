@@ -319,3 +319,36 @@ async fn bad_credentials_and_missing_scopes_are_refused() {
     assert_eq!(failure(&err).0, "RequestExpired");
     assert_eq!(failure(&err).2, 400);
 }
+
+#[tokio::test]
+async fn change_password_tells_the_keys_own_user_what_is_missing_as_iam_does() {
+    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
+    let bob = iam(app.http_addr, BOB_KEY, SECRET);
+    let change = || {
+        bob.change_password()
+            .old_password("First pass 1!")
+            .new_password("Second pass 2!")
+            .send()
+    };
+    // Bob's key is signed, so the caller is Bob: what is missing is no secret to him.
+    let err = change().await.unwrap_err();
+    assert_eq!(
+        failure(&err),
+        (
+            "NoSuchEntity".into(),
+            "The user with name Bob cannot be found.".into(),
+            404
+        )
+    );
+    let admin = iam(app.http_addr, ADMIN_KEY, SECRET);
+    admin.create_user().user_name("Bob").send().await.unwrap();
+    let err = change().await.unwrap_err();
+    assert_eq!(
+        failure(&err),
+        (
+            "NoSuchEntity".into(),
+            "Login Profile for User Bob cannot be found.".into(),
+            404
+        )
+    );
+}
