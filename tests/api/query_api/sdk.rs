@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
-use super::{ADMIN_KEY, BOB_KEY, READ_KEY, SECRET, access_keys, iam};
+use super::{ADMIN_KEY, BOB_KEY, READ_KEY, SECRET, access_keys, iam, iam_with_session};
 use crate::helpers::spawn_app_with;
 
 /// The IAM code, message and HTTP status of a failed SDK call.
@@ -349,6 +349,25 @@ async fn change_password_tells_the_keys_own_user_what_is_missing_as_iam_does() {
             "NoSuchEntity".into(),
             "Login Profile for User Bob cannot be found.".into(),
             404
+        )
+    );
+}
+
+#[tokio::test]
+async fn session_credentials_are_refused_as_an_invalid_security_token() {
+    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
+    let session = Some("FwoGZXIvYXdzEJr//////////session-token");
+    let err = iam_with_session(app.http_addr, ADMIN_KEY, SECRET, session)
+        .list_users()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        failure(&err),
+        (
+            "InvalidClientTokenId".into(),
+            "The security token included in the request is invalid.".into(),
+            403
         )
     );
 }
