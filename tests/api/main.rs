@@ -20,6 +20,7 @@ mod query_api;
 mod raw_h2;
 mod reflection;
 mod sign_in;
+mod socket_file;
 mod startup;
 mod unix_socket;
 mod users;
