@@ -13,6 +13,7 @@ mod helpers;
 mod lifecycle;
 mod limits;
 mod login_profiles;
+mod logs;
 mod malformed;
 mod overload;
 mod policy;
