@@ -93,21 +93,21 @@ impl<S> Auth<S> {
         if OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
             return Ok(None);
         }
-        let header = request
+        let mut headers = request
             .headers()
-            .get(http::header::AUTHORIZATION)
-            .ok_or_else(|| {
-                IamError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
-            })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            })
-            .map(str::trim);
+            .get_all(http::header::AUTHORIZATION)
+            .iter();
+        let header = headers.next().ok_or_else(|| {
+            IamError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
+        })?;
+        if headers.next().is_some() {
+            // Which one would win depends on the proxies in between: refuse rather than guess.
+            return Err(IamError::InvalidClientTokenId(
+                "The request carries more than one authorization header; send exactly one."
+                    .to_owned(),
+            ));
+        }
+        let token = header.to_str().ok().and_then(bearer_token);
         let caller = token
             .and_then(|token| tokens.authenticate(token))
             .ok_or_else(|| {
@@ -123,5 +123,45 @@ impl<S> Auth<S> {
             )));
         }
         Ok(Some(caller))
+    }
+}
+
+/// The token of a `Bearer` credential. The scheme is matched without regard to case (RFC 7235
+/// section 2.1) and separated from the token by one or more spaces.
+fn bearer_token(credentials: &str) -> Option<&str> {
+    let (scheme, token) = credentials.split_once(' ')?;
+    let token = token.trim_matches(' ');
+    (scheme.eq_ignore_ascii_case("Bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        for credentials in [
+            "Bearer t0k",
+            "bearer t0k",
+            "BEARER t0k",
+            "bEaReR t0k",
+            "Bearer   t0k ",
+        ] {
+            assert_eq!(bearer_token(credentials), Some("t0k"), "{credentials:?}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_empty_tokens_are_not_bearer_tokens() {
+        for credentials in [
+            "Basic dXNlcjpwdw==",
+            "Bearer",
+            "Bearer ",
+            "Bearert0k",
+            "t0k",
+            "Token t0k",
+        ] {
+            assert_eq!(bearer_token(credentials), None, "{credentials:?}");
+        }
     }
 }

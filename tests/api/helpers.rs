@@ -145,7 +145,7 @@ pub fn tokens_with(
 
 /// Adds `authorization: Bearer <token>` to every call when a token is set.
 #[derive(Clone)]
-pub struct Bearer(Option<String>);
+pub struct Bearer(pub Option<String>);
 
 impl Interceptor for Bearer {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
