@@ -2,18 +2,23 @@
 
 use std::time::SystemTime;
 
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::Rng as _;
 
 use super::{
-    IamError, Service, UserName, UserPath, Violations,
+    IamError, Service, Tag, UserName, UserPath, Violations,
     clock::from_ms,
     input::{PathPrefix, check_range},
+    marker::Listing,
+    tags,
 };
 use crate::store::{DeleteUser, InsertUser, UserRecord};
 
-const DEFAULT_MAX_ITEMS: usize = 100;
-const MARKER_PREFIX: &str = "u1:";
+/// What `max_items` 0 means in every listing.
+pub(super) const DEFAULT_MAX_ITEMS: usize = 100;
+const USERS: Listing = Listing {
+    operation: "ListUsers",
+    prefix: "u1:",
+};
 
 /// A user as the API shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +29,8 @@ pub struct User {
     pub path: String,
     pub create_date: SystemTime,
     pub password_last_used: Option<SystemTime>,
+    /// In key order without regard to case; empty in listings, as IAM's ListUsers.
+    pub tags: Vec<Tag>,
 }
 
 /// A validated CreateUser request.
@@ -31,16 +38,23 @@ pub struct User {
 pub struct CreateUser {
     name: UserName,
     path: UserPath,
+    tags: Vec<Tag>,
 }
 
 impl CreateUser {
-    /// Validates the request; an empty path means `/`.
-    pub fn parse(user_name: &str, path: &str) -> Result<Self, IamError> {
+    /// Validates the request; an empty path means `/`. Tag keys that repeat without regard to
+    /// case are InvalidInput, checked after every field's shape.
+    pub fn parse(user_name: &str, path: &str, tags: Vec<Tag>) -> Result<Self, IamError> {
         let mut violations = Violations::default();
         let name = violations.check(UserName::parse("userName", user_name));
         let path = violations.check(UserPath::parse("path", path));
-        match (name, path) {
-            (Some(name), Some(path)) => Ok(Self { name, path }),
+        let tags = violations.check(tags::parse_tags("tags", tags, false));
+        match (name, path, tags) {
+            (Some(name), Some(path), Some(tags)) => Ok(Self {
+                name,
+                path,
+                tags: tags::unique(tags)?,
+            }),
             _ => Err(violations.into()),
         }
     }
@@ -60,7 +74,7 @@ impl ListUsers {
     pub fn parse(path_prefix: &str, marker: &str, max_items: i32) -> Result<Self, IamError> {
         let mut violations = Violations::default();
         let prefix = violations.check(PathPrefix::parse("pathPrefix", path_prefix));
-        let after = violations.check(parse_marker(marker));
+        let after = violations.check(USERS.parse_marker(marker));
         let max_items = match max_items {
             0 => Some(DEFAULT_MAX_ITEMS),
             n => violations
@@ -76,30 +90,6 @@ impl ListUsers {
             _ => Err(violations.into()),
         }
     }
-}
-
-fn parse_marker(marker: &str) -> Result<Option<String>, Violations> {
-    if marker.is_empty() {
-        return Ok(None);
-    }
-    URL_SAFE_NO_PAD
-        .decode(marker)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|s| s.strip_prefix(MARKER_PREFIX).map(str::to_owned))
-        .map(Some)
-        .ok_or_else(|| {
-            let mut violations = Violations::default();
-            violations.push(
-                "marker",
-                "Member must be a marker returned by a previous ListUsers call",
-            );
-            violations
-        })
-}
-
-fn issue_marker(after_key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{MARKER_PREFIX}{after_key}"))
 }
 
 /// One page of ListUsers.
@@ -118,6 +108,7 @@ impl Service {
             path: request.path.as_str().to_owned(),
             create_date_ms: self.clock.now_ms(),
             password_last_used_ms: None,
+            tags: tags::sorted_records(request.tags),
         };
         match self
             .store
@@ -156,9 +147,13 @@ impl Service {
             .store
             .list_users(request.after.as_deref(), request.max_items, &filter)
             .await?;
+        let untagged = |mut user: UserRecord| {
+            user.tags.clear();
+            self.user_view(user)
+        };
         Ok(UserList {
-            users: page.users.into_iter().map(|u| self.user_view(u)).collect(),
-            marker: page.next_after.as_deref().map(issue_marker),
+            users: page.users.into_iter().map(untagged).collect(),
+            marker: page.next_after.map(|key| USERS.issue_marker(&key)),
         })
     }
 
@@ -173,6 +168,7 @@ impl Service {
             user_name: record.user_name,
             user_id: record.user_id,
             path: record.path,
+            tags: record.tags.into_iter().map(Tag::from).collect(),
         }
     }
 }
@@ -201,15 +197,6 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         );
-    }
-
-    #[test]
-    fn markers_round_trip_and_foreign_ones_are_refused() {
-        let marker = issue_marker("bob");
-        assert_eq!(parse_marker(&marker).unwrap(), Some("bob".to_owned()));
-        assert_eq!(parse_marker("").unwrap(), None);
-        assert!(parse_marker("not-a-marker!").is_err());
-        assert!(parse_marker(&URL_SAFE_NO_PAD.encode("bob")).is_err());
     }
 
     #[test]
