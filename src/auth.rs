@@ -1,4 +1,5 @@
-//! The gRPC caller-auth layer: bearer token -> caller -> scope check, before any handler runs.
+//! The gRPC caller-auth layer: client certificate or bearer token -> caller -> scope check,
+//! before any handler runs.
 //! Health and reflection are open; with no tokens configured every call is admitted.
 
 use std::{
@@ -14,6 +15,7 @@ use tower::{Layer, Service};
 use crate::{
     access::{Caller, Tokens},
     domain::IamError,
+    tls::PeerInfo,
 };
 
 /// Path prefixes that need no token.
@@ -93,28 +95,16 @@ impl<S> Auth<S> {
         if OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
             return Ok(None);
         }
-        let header = request
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .ok_or_else(|| {
-                IamError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
-            })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            })
-            .map(str::trim);
-        let caller = token
-            .and_then(|token| tokens.authenticate(token))
-            .ok_or_else(|| {
-                IamError::InvalidClientTokenId(
-                    "The security token included in the request is invalid.".to_owned(),
-                )
-            })?;
+        // A verified client certificate that the tokens file names decides; otherwise the
+        // bearer token does.
+        let certificate_caller = request
+            .extensions()
+            .get::<PeerInfo>()
+            .and_then(|peer| tokens.certificate_caller(&peer.client_names));
+        let caller = match certificate_caller {
+            Some(caller) => caller,
+            None => bearer_caller(tokens, request)?,
+        };
         let operation = path.rsplit('/').next().unwrap_or_default();
         if !caller.may(operation) {
             return Err(IamError::AccessDenied(format!(
@@ -124,4 +114,30 @@ impl<S> Auth<S> {
         }
         Ok(Some(caller))
     }
+}
+
+/// The caller whose bearer token the request carries, or why there is none.
+fn bearer_caller<B>(tokens: &Tokens, request: &Request<B>) -> Result<Caller, IamError> {
+    let header = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .ok_or_else(|| {
+            IamError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
+        })?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    token
+        .and_then(|token| tokens.authenticate(token))
+        .ok_or_else(|| {
+            IamError::InvalidClientTokenId(
+                "The security token included in the request is invalid.".to_owned(),
+            )
+        })
 }

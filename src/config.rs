@@ -9,6 +9,7 @@ use crate::{
     access::{Scope, Tokens},
     domain::LockoutRule,
     password::{HashCost, PoolSize},
+    tls::Tls,
 };
 
 /// The command line.
@@ -132,6 +133,20 @@ pub struct ServeArgs {
     /// Largest request message accepted, in bytes (passwords are at most 128 characters).
     #[arg(long, env = "LOGINPROFILED_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
     pub max_message_bytes: usize,
+    /// PEM certificate (chain) to serve TLS with on --listen (TCP) and --http-listen; re-read
+    /// when it changes.
+    #[arg(long, env = "LOGINPROFILED_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "LOGINPROFILED_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s): clients must present a certificate signed by one (mutual TLS).
+    #[arg(long, env = "LOGINPROFILED_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Also serve plaintext gRPC health (grpc.health.v1.Health only) on HOST:PORT, for probes
+    /// that cannot speak TLS.
+    #[arg(long, env = "LOGINPROFILED_HEALTH_LISTEN")]
+    pub health_listen: Option<String>,
 }
 
 /// Where the gRPC server listens.
@@ -190,6 +205,10 @@ pub struct ServeConfig {
     pub grace_period: Duration,
     pub lockout: LockoutRule,
     pub limits: Limits,
+    /// TLS on the TCP listeners; None: plaintext.
+    pub tls: Option<Tls>,
+    /// The plaintext health-only gRPC address, if any.
+    pub health_listen: Option<SocketAddr>,
 }
 
 /// Bounds on what callers can make the server hold at once.
@@ -263,6 +282,8 @@ impl ServeArgs {
                 .ok_or_else(|| "--hash-concurrency must be at least 1".to_owned()),
         );
         let limits = problems.keep(self.limits());
+        let tls = self.tls(&mut problems);
+        let health_listen = problems.keep(self.health_listen_addr());
         let drain_delay = problems.keep(duration("--drain-delay", &self.drain_delay));
         let grace_period = problems.keep(duration("--grace-period", &self.grace_period));
         let lockout_base = problems.keep(duration("--lockout-base", &self.lockout_base));
@@ -304,6 +325,7 @@ impl ServeArgs {
             grace_period,
             lockout_base,
             lockout_max,
+            (tls, health_listen),
         ) {
             (
                 Some(limits),
@@ -314,6 +336,7 @@ impl ServeArgs {
                 Some(grace_period),
                 Some(base),
                 Some(max),
+                (Some(tls), Some(health_listen)),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
                 http_listen,
@@ -335,6 +358,8 @@ impl ServeArgs {
                     max,
                 },
                 limits,
+                tls,
+                health_listen,
             }),
             _ => Err(ConfigErrors(problems.0)),
         }
@@ -392,6 +417,8 @@ fn duration(flag: &str, raw: &str) -> Result<Duration, String> {
     humantime::parse_duration(raw)
         .map_err(|e| format!("{flag} {raw:?}: {e} (e.g. 500ms, 10s, 15m)"))
 }
+
+mod transport;
 
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,7 @@ use crate::{
     password::Hasher,
     query_api::QueryApi,
     store::SledStore,
+    tls,
 };
 
 mod connections;
@@ -104,6 +105,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
              make it readable by the service's user only (chmod 600)"
         );
     }
+    warn_about_transport(&config);
     let app = App::open(config, Arc::new(SystemClock))?;
     let listener = Listener::bind(&app.config.listen).await?;
     let http_listener = match app.config.http_listen {
@@ -114,13 +116,68 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let health_listener = match app.config.health_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the health port on {addr}"))?,
+        ),
+        None => None,
+    };
     tracing::info!(
         listen = %app.config.listen,
         http_listen = app.config.http_listen.map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        health_listen = app.config.health_listen.map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        tls = match &app.config.tls {
+            Some(tls) if tls.is_mutual() => "mutual",
+            Some(_) => "on",
+            None => "off",
+        },
         data_dir = %app.config.data_dir.display(),
         "serving"
     );
-    run_with_http(listener, http_listener, app, crate::shutdown::signal()).await
+    let listeners = Listeners {
+        grpc: listener,
+        http: http_listener,
+        health: health_listener,
+    };
+    run_with_listeners(listeners, app, crate::shutdown::signal()).await
+}
+
+/// Warns about transport settings that work but are probably not what is wanted.
+fn warn_about_transport(config: &ServeConfig) {
+    let Some(tokens) = &config.tokens else {
+        return;
+    };
+    if config.tls.is_none() {
+        let network = (!config.listen.is_local()).then(|| config.listen.to_string());
+        let http = config
+            .http_listen
+            .filter(|addr| !addr.ip().is_loopback())
+            .map(|addr| addr.to_string());
+        for addr in network.iter().chain(http.iter()) {
+            tracing::warn!(
+                listen = %addr,
+                "serving without TLS on a non-loopback address: bearer tokens and passwords \
+                 cross the network in clear unless a service mesh encrypts it; give \
+                 --tls-cert and --tls-key"
+            );
+        }
+    }
+    if tokens.has_certificate_callers() && !config.tls.as_ref().is_some_and(|t| t.is_mutual()) {
+        tracing::warn!(
+            "the tokens file names [[certificate]] callers, but without --tls-client-ca no \
+             client certificate is asked for, so they can never match"
+        );
+    }
+}
+
+/// The bound listeners: gRPC, and optionally the Query API and the plaintext health port.
+#[derive(Debug)]
+pub struct Listeners {
+    pub grpc: Listener,
+    pub http: Option<TcpListener>,
+    pub health: Option<TcpListener>,
 }
 
 /// Serves gRPC only; see [`run_with_http`].
@@ -141,6 +198,25 @@ pub async fn run_with_http(
     app: App,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let listeners = Listeners {
+        grpc: listener,
+        http: http_listener,
+        health: None,
+    };
+    run_with_listeners(listeners, app, shutdown).await
+}
+
+/// [`run_with_http`], plus the plaintext health port when one is bound.
+pub async fn run_with_listeners(
+    listeners: Listeners,
+    app: App,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let Listeners {
+        grpc: listener,
+        http: http_listener,
+        health: health_listener,
+    } = listeners;
     let App { service, config } = app;
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Health::start(reporter).await;
@@ -160,6 +236,11 @@ pub async fn run_with_http(
         }
         let _ = draining_tx.send(true);
     };
+    let health_only = serve_health(
+        health_listener,
+        health_service.clone(),
+        draining(draining_rx.clone()),
+    );
     let grpc = serve_grpc(
         listener,
         &service,
@@ -168,15 +249,22 @@ pub async fn run_with_http(
         draining(draining_rx.clone()),
     );
     let http = serve_http(http_listener, &service, &config, draining(draining_rx));
-    let serving = async { tokio::try_join!(grpc, http).map(drop) };
+    let serving = async { tokio::try_join!(grpc, http, health_only).map(drop) };
     // Runs beside serving and stops with it, so no handle on the store outlives `run`.
     let sweeping = forget_stale_failures(service.clone());
     let probing = health::watch_store(service.clone(), health);
-    tokio::pin!(serving, stop_accepting, sweeping, probing);
+    let reloading = async {
+        match &config.tls {
+            Some(tls) => tls.watch().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(serving, stop_accepting, sweeping, probing, reloading);
     tokio::select! {
         result = &mut serving => result?,
         () = &mut sweeping => {}
         () = &mut probing => {}
+        () = &mut reloading => {}
         () = &mut stop_accepting => {
             match tokio::time::timeout(config.grace_period, &mut serving).await {
                 Ok(result) => result?,
@@ -258,7 +346,13 @@ async fn serve_grpc(
         Listener::Tcp(listener) => {
             let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
             let incoming = connections::limit(incoming, limits.max_connections);
-            router.serve_with_incoming_shutdown(incoming, stop).await
+            match &config.tls {
+                Some(tls) => {
+                    let incoming = tls::incoming(incoming, tls.server_config(tls::ALPN_GRPC));
+                    router.serve_with_incoming_shutdown(incoming, stop).await
+                }
+                None => router.serve_with_incoming_shutdown(incoming, stop).await,
+            }
         }
         Listener::Unix(listener) => {
             let incoming =
@@ -281,13 +375,41 @@ async fn serve_http(
         return Ok(());
     };
     let query_api = QueryApi::new(service.clone(), config.tokens.clone()).router();
-    axum::serve(
-        connections::CappedListener::new(listener, config.limits.max_connections),
-        query_api,
-    )
-    .with_graceful_shutdown(stop)
-    .await
+    let listener = connections::CappedListener::new(listener, config.limits.max_connections);
+    match &config.tls {
+        Some(tls) => {
+            let listener = tls::TlsListener::new(listener, tls.server_config(tls::ALPN_HTTP));
+            axum::serve(listener, query_api)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+        None => {
+            axum::serve(listener, query_api)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+    }
     .context("serving the Query API over HTTP")
+}
+
+/// Serves `grpc.health.v1.Health` alone, in plaintext, on `listener` if there is one (for
+/// probes that cannot speak TLS), until `stop`.
+async fn serve_health(
+    listener: Option<TcpListener>,
+    health_service: tonic_health::pb::health_server::HealthServer<
+        impl tonic_health::pb::health_server::Health,
+    >,
+    stop: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let Some(listener) = listener else {
+        return Ok(());
+    };
+    let incoming = connections::limit(TcpIncoming::from(listener), 64);
+    Server::builder()
+        .add_service(health_service)
+        .serve_with_incoming_shutdown(incoming, stop)
+        .await
+        .context("serving the health port")
 }
 
 /// Every minute, drops lockout state that no longer matters. Never returns.

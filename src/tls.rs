@@ -73,7 +73,7 @@ impl Tls {
         let provider = provider();
         let mut problems = Vec::new();
         let cert = ReloadingCert::load(&files.cert, &files.key, provider.clone())
-            .map_err(|problem| problems.push(problem))
+            .map_err(|found| problems.extend(found))
             .ok();
         let client_verifier = match &files.client_ca {
             None => Some(None),

@@ -46,13 +46,12 @@ struct Pair {
 }
 
 impl Pair {
-    fn read(cert: &Path, key: &Path) -> Result<Self, String> {
+    fn read(cert: &Path, key: &Path) -> Result<Self, Vec<String>> {
         let cert_pem = pem::read("--tls-cert", cert);
         let key_pem = pem::read("--tls-key", key);
         match (cert_pem, key_pem) {
             (Ok(cert), Ok(key)) => Ok(Self { cert, key }),
-            (Err(a), Err(b)) => Err(format!("{a}; {b}")),
-            (Err(e), _) | (_, Err(e)) => Err(e),
+            (cert, key) => Err(cert.err().into_iter().chain(key.err()).collect()),
         }
     }
 
@@ -70,25 +69,26 @@ impl Pair {
         cert_path: &Path,
         key_path: &Path,
         provider: &CryptoProvider,
-    ) -> Result<CertifiedKey, String> {
+    ) -> Result<CertifiedKey, Vec<String>> {
         let chain = pem::certificates("--tls-cert", cert_path, &self.cert);
         let key = pem::private_key(key_path, &self.key);
         let (chain, key) = match (chain, key) {
             (Ok(chain), Ok(key)) => (chain, key),
-            (Err(a), Err(b)) => return Err(format!("{a}; {b}")),
-            (Err(e), _) | (_, Err(e)) => return Err(e),
+            (chain, key) => return Err(chain.err().into_iter().chain(key.err()).collect()),
         };
-        CertifiedKey::from_der(chain, key, provider).map_err(|e| match e {
-            rustls::Error::InconsistentKeys(_) => format!(
-                "--tls-key {} does not belong to the certificate in --tls-cert {}",
-                key_path.display(),
-                cert_path.display()
-            ),
-            other => format!(
-                "--tls-cert {} / --tls-key {}: unusable: {other}",
-                cert_path.display(),
-                key_path.display()
-            ),
+        CertifiedKey::from_der(chain, key, provider).map_err(|e| {
+            vec![match e {
+                rustls::Error::InconsistentKeys(_) => format!(
+                    "--tls-key {} does not belong to the certificate in --tls-cert {}",
+                    key_path.display(),
+                    cert_path.display()
+                ),
+                other => format!(
+                    "--tls-cert {} / --tls-key {}: unusable: {other}",
+                    cert_path.display(),
+                    key_path.display()
+                ),
+            }]
         })
     }
 }
@@ -99,7 +99,7 @@ impl ReloadingCert {
         cert: &Path,
         key: &Path,
         provider: Arc<CryptoProvider>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Vec<String>> {
         let certified = Pair::read(cert, key)?.certify(cert, key, &provider)?;
         Ok(Self {
             current: RwLock::new(Arc::new(certified)),
@@ -125,10 +125,10 @@ impl ReloadingCert {
             every.tick().await;
             let pair = match Pair::read(cert, key) {
                 Ok(pair) => pair,
-                Err(problem) => {
+                Err(problems) => {
                     if seen.take().is_some() {
                         tracing::warn!(
-                            problem,
+                            problem = problems.join("; "),
                             "TLS files unreadable; keeping the certificate in use"
                         );
                     }
@@ -151,8 +151,8 @@ impl ReloadingCert {
                         .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(certified);
                     tracing::info!(cert = %cert.display(), "TLS certificate reloaded");
                 }
-                Err(problem) => tracing::warn!(
-                    problem,
+                Err(problems) => tracing::warn!(
+                    problem = problems.join("; "),
                     "new TLS certificate files are unusable; keeping the certificate in use"
                 ),
             }

@@ -64,6 +64,8 @@ pub fn test_config(data_dir: PathBuf) -> ServeConfig {
         grace_period: Duration::from_secs(5),
         lockout: LockoutRule::default(),
         limits: Limits::default(),
+        tls: None,
+        health_listen: None,
     }
 }
 
@@ -145,7 +147,7 @@ pub fn tokens_with(
 
 /// Adds `authorization: Bearer <token>` to every call when a token is set.
 #[derive(Clone)]
-pub struct Bearer(Option<String>);
+pub struct Bearer(pub Option<String>);
 
 impl Interceptor for Bearer {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {

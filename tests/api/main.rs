@@ -21,5 +21,6 @@ mod raw_h2;
 mod reflection;
 mod sign_in;
 mod startup;
+mod tls;
 mod unix_socket;
 mod users;
