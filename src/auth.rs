@@ -1,6 +1,6 @@
 //! The gRPC caller-auth layer: client certificate or bearer token -> caller -> scope check,
-//! before any handler runs.
-//! Health and reflection are open; with no tokens configured every call is admitted.
+//! before any handler runs. Health and reflection are open; with no tokens configured every call
+//! is admitted.
 
 use std::{
     future::Future,
@@ -118,21 +118,20 @@ impl<S> Auth<S> {
 
 /// The caller whose bearer token the request carries, or why there is none.
 fn bearer_caller<B>(tokens: &Tokens, request: &Request<B>) -> Result<Caller, IamError> {
-    let header = request
+    let mut headers = request
         .headers()
-        .get(http::header::AUTHORIZATION)
-        .ok_or_else(|| {
-            IamError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
-        })?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|value| {
-            value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-        })
-        .map(str::trim);
+        .get_all(http::header::AUTHORIZATION)
+        .iter();
+    let header = headers.next().ok_or_else(|| {
+        IamError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
+    })?;
+    if headers.next().is_some() {
+        // Which one would win depends on the proxies in between: refuse rather than guess.
+        return Err(IamError::InvalidClientTokenId(
+            "The request carries more than one authorization header; send exactly one.".to_owned(),
+        ));
+    }
+    let token = header.to_str().ok().and_then(bearer_token);
     token
         .and_then(|token| tokens.authenticate(token))
         .ok_or_else(|| {
@@ -140,4 +139,44 @@ fn bearer_caller<B>(tokens: &Tokens, request: &Request<B>) -> Result<Caller, Iam
                 "The security token included in the request is invalid.".to_owned(),
             )
         })
+}
+
+/// The token of a `Bearer` credential. The scheme is matched without regard to case (RFC 7235
+/// section 2.1) and separated from the token by one or more spaces.
+fn bearer_token(credentials: &str) -> Option<&str> {
+    let (scheme, token) = credentials.split_once(' ')?;
+    let token = token.trim_matches(' ');
+    (scheme.eq_ignore_ascii_case("Bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        for credentials in [
+            "Bearer t0k",
+            "bearer t0k",
+            "BEARER t0k",
+            "bEaReR t0k",
+            "Bearer   t0k ",
+        ] {
+            assert_eq!(bearer_token(credentials), Some("t0k"), "{credentials:?}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_empty_tokens_are_not_bearer_tokens() {
+        for credentials in [
+            "Basic dXNlcjpwdw==",
+            "Bearer",
+            "Bearer ",
+            "Bearert0k",
+            "t0k",
+            "Token t0k",
+        ] {
+            assert_eq!(bearer_token(credentials), None, "{credentials:?}");
+        }
+    }
 }

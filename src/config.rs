@@ -12,6 +12,13 @@ use crate::{
     tls::Tls,
 };
 
+mod bounds;
+mod listen;
+mod transport;
+
+pub use listen::ListenAddr;
+use listen::parse_http_listen;
+
 /// The command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -77,6 +84,7 @@ pub struct ServeArgs {
     /// The 12-digit account id in ARNs and messages.
     #[arg(long, env = "LOGINPROFILED_ACCOUNT_ID", default_value = "123456789012")]
     pub account_id: String,
+    /// Log lines as text (coloured only on a terminal) or JSON; the level comes from RUST_LOG.
     #[arg(
         long,
         env = "LOGINPROFILED_LOG_FORMAT",
@@ -91,14 +99,17 @@ pub struct ServeArgs {
         default_value_t = 19_456
     )]
     pub argon2_memory_kib: u32,
+    /// argon2id passes over the memory per hash.
     #[arg(long, env = "LOGINPROFILED_ARGON2_ITERATIONS", default_value_t = 2)]
     pub argon2_iterations: u32,
+    /// argon2id lanes per hash.
     #[arg(long, env = "LOGINPROFILED_ARGON2_PARALLELISM", default_value_t = 1)]
     pub argon2_parallelism: u32,
     /// Hashes computed at once [default: the number of CPUs].
     #[arg(long, env = "LOGINPROFILED_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
-    /// Calls that may wait for a hashing thread; more fail at once with Throttling.
+    /// Calls that may wait for a hashing thread (0: none wait); more fail at once with
+    /// Throttling.
     #[arg(long, env = "LOGINPROFILED_HASH_QUEUE", default_value_t = 256)]
     pub hash_queue: usize,
     /// After SIGTERM, keep serving this long (health already NOT_SERVING) before draining.
@@ -147,44 +158,6 @@ pub struct ServeArgs {
     /// that cannot speak TLS.
     #[arg(long, env = "LOGINPROFILED_HEALTH_LISTEN")]
     pub health_listen: Option<String>,
-}
-
-/// Where the gRPC server listens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListenAddr {
-    Tcp(SocketAddr),
-    Unix(PathBuf),
-}
-
-impl ListenAddr {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        if let Some(path) = raw.strip_prefix("unix:") {
-            if path.is_empty() {
-                return Err("--listen unix: needs a socket path".to_owned());
-            }
-            return Ok(Self::Unix(PathBuf::from(path)));
-        }
-        raw.parse().map(Self::Tcp).map_err(|_| {
-            format!("--listen {raw:?} is neither HOST:PORT (an IP address) nor unix:/path")
-        })
-    }
-
-    /// Loopback addresses and Unix sockets count as local: only this machine can call them.
-    pub fn is_local(&self) -> bool {
-        match self {
-            Self::Tcp(addr) => addr.ip().is_loopback(),
-            Self::Unix(_) => true,
-        }
-    }
-}
-
-impl fmt::Display for ListenAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Tcp(addr) => write!(f, "{addr}"),
-            Self::Unix(path) => write!(f, "unix:{}", path.display()),
-        }
-    }
 }
 
 /// The validated configuration of `serve`.
@@ -275,26 +248,18 @@ impl ServeArgs {
                 .map(drop)
                 .map_err(|e| format!("argon2 parameters: {e}")),
         );
-        let concurrency = self.hash_concurrency.unwrap_or_else(default_concurrency);
-        problems.keep(
-            (concurrency >= 1)
-                .then_some(())
-                .ok_or_else(|| "--hash-concurrency must be at least 1".to_owned()),
-        );
-        let limits = problems.keep(self.limits());
+        let pool = problems.keep_all(self.pool());
+        let limits = problems.keep_all(self.limits());
         let tls = self.tls(&mut problems);
         let health_listen = problems.keep(self.health_listen_addr());
         let drain_delay = problems.keep(duration("--drain-delay", &self.drain_delay));
         let grace_period = problems.keep(duration("--grace-period", &self.grace_period));
         let lockout_base = problems.keep(duration("--lockout-base", &self.lockout_base));
         let lockout_max = problems.keep(duration("--lockout-max", &self.lockout_max));
-        if let (Some(base), Some(max)) = (lockout_base, lockout_max) {
-            problems.keep(
-                (base <= max)
-                    .then_some(())
-                    .ok_or_else(|| "--lockout-base must not exceed --lockout-max".to_owned()),
-            );
-        }
+        let lockout = match (lockout_base, lockout_max) {
+            (Some(base), Some(max)) => problems.keep_all(self.lockout(base, max)),
+            _ => None,
+        };
         if let (Some(listen), Some(None)) = (&listen, &tokens)
             && !listen.is_local()
             && !self.insecure_no_auth
@@ -317,25 +282,23 @@ impl ServeArgs {
         }
 
         match (
-            limits,
             (listen, http_listen),
             tokens,
             account_id,
-            drain_delay,
-            grace_period,
-            lockout_base,
-            lockout_max,
+            pool,
+            limits,
+            (drain_delay, grace_period),
+            lockout,
             (tls, health_listen),
         ) {
             (
-                Some(limits),
                 (Some(listen), Some(http_listen)),
                 Some(tokens),
                 Some(account_id),
-                Some(drain_delay),
-                Some(grace_period),
-                Some(base),
-                Some(max),
+                Some(pool),
+                Some(limits),
+                (Some(drain_delay), Some(grace_period)),
+                Some(lockout),
                 (Some(tls), Some(health_listen)),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
@@ -346,46 +309,16 @@ impl ServeArgs {
                 account_id,
                 log_format: self.log_format,
                 hash_cost,
-                pool: PoolSize {
-                    concurrency,
-                    queue: self.hash_queue,
-                },
+                pool,
                 drain_delay,
                 grace_period,
-                lockout: LockoutRule {
-                    threshold: self.lockout_threshold,
-                    base,
-                    max,
-                },
+                lockout,
                 limits,
                 tls,
                 health_listen,
             }),
             _ => Err(ConfigErrors(problems.0)),
         }
-    }
-}
-
-impl ServeArgs {
-    fn limits(&self) -> Result<Limits, String> {
-        let positive = [
-            ("--store-cache-mib", self.store_cache_mib as usize),
-            ("--max-connections", self.max_connections),
-            (
-                "--max-concurrent-streams",
-                self.max_concurrent_streams as usize,
-            ),
-            ("--max-message-bytes", self.max_message_bytes),
-        ];
-        if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
-            return Err(format!("{flag} must be at least 1"));
-        }
-        Ok(Limits {
-            store_cache_bytes: self.store_cache_mib.saturating_mul(1024 * 1024),
-            max_connections: self.max_connections,
-            max_concurrent_streams: self.max_concurrent_streams,
-            max_message_bytes: self.max_message_bytes,
-        })
     }
 }
 
@@ -397,28 +330,16 @@ impl Problems {
     fn keep<T>(&mut self, result: Result<T, String>) -> Option<T> {
         result.map_err(|problem| self.0.push(problem)).ok()
     }
-}
 
-/// `off`, or the TCP address of the Query API.
-fn parse_http_listen(raw: &str) -> Result<Option<SocketAddr>, String> {
-    if raw.eq_ignore_ascii_case("off") {
-        return Ok(None);
+    fn keep_all<T>(&mut self, result: Result<T, Vec<String>>) -> Option<T> {
+        result.map_err(|problems| self.0.extend(problems)).ok()
     }
-    raw.parse()
-        .map(Some)
-        .map_err(|_| format!("--http-listen {raw:?} is neither HOST:PORT (an IP address) nor off"))
-}
-
-fn default_concurrency() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 fn duration(flag: &str, raw: &str) -> Result<Duration, String> {
     humantime::parse_duration(raw)
         .map_err(|e| format!("{flag} {raw:?}: {e} (e.g. 500ms, 10s, 15m)"))
 }
-
-mod transport;
 
 #[cfg(test)]
 mod tests;

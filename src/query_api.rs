@@ -65,6 +65,10 @@ async fn handle(State(api): State<QueryApi>, request: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let outcome = serve(&api, request).await;
     let action_name = outcome.action.map_or("-", Action::name);
+    let retry_after = match &outcome.result {
+        Err(IamError::Throttling { retry_after }) => Some(*retry_after),
+        _ => None,
+    };
     let (status, body, code) = match outcome.result {
         Ok(result) => match xml::success(action_name, result, &request_id) {
             Ok(body) => (StatusCode::OK, body, None),
@@ -87,7 +91,20 @@ async fn handle(State(api): State<QueryApi>, request: Request) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID_HEADER, value);
     }
+    if let Some(retry_after) = retry_after {
+        headers.insert(header::RETRY_AFTER, retry_after_seconds(retry_after));
+    }
     response
+}
+
+/// `Retry-After` in whole seconds (RFC 9110 section 10.2.3), rounded up so that a client never
+/// comes back before the service said it may, and at least 1.
+fn retry_after_seconds(retry_after: std::time::Duration) -> HeaderValue {
+    let mut seconds = retry_after.as_secs();
+    if retry_after.subsec_nanos() > 0 || seconds == 0 {
+        seconds += 1;
+    }
+    HeaderValue::from(seconds)
 }
 
 /// The status, XML body and IAM code of an error. The cause of an internal error is logged
@@ -174,4 +191,24 @@ fn is_form(headers: &http::HeaderMap) -> bool {
             v.to_ascii_lowercase()
                 .starts_with("application/x-www-form-urlencoded")
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::retry_after_seconds;
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up_and_at_least_one() {
+        for (after, header) in [
+            (Duration::ZERO, "1"),
+            (Duration::from_millis(200), "1"),
+            (Duration::from_secs(1), "1"),
+            (Duration::from_millis(1500), "2"),
+            (Duration::from_secs(60), "60"),
+        ] {
+            assert_eq!(retry_after_seconds(after), header, "{after:?}");
+        }
+    }
 }

@@ -30,8 +30,10 @@ use crate::{
 
 mod connections;
 mod health;
+mod unix_socket;
 
 use health::Health;
+pub use unix_socket::SocketFile;
 
 /// The service with its configuration, ready to serve.
 #[derive(Debug, Clone)]
@@ -61,11 +63,13 @@ impl App {
 #[derive(Debug)]
 pub enum Listener {
     Tcp(TcpListener),
-    Unix(UnixListener),
+    /// The socket file goes away with the listener (see [`SocketFile`]).
+    Unix(UnixListener, SocketFile),
 }
 
 impl Listener {
-    /// Binds the address. A Unix socket left over by an earlier run is replaced.
+    /// Binds the address. A Unix socket file left by a dead process is replaced; one that a live
+    /// process answers on is not.
     pub async fn bind(addr: &ListenAddr) -> anyhow::Result<Self> {
         match addr {
             ListenAddr::Tcp(addr) => Ok(Self::Tcp(
@@ -74,15 +78,19 @@ impl Listener {
                     .with_context(|| format!("binding {addr}"))?,
             )),
             ListenAddr::Unix(path) => {
-                use std::os::unix::fs::FileTypeExt as _;
-                if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
-                    std::fs::remove_file(path)
-                        .with_context(|| format!("removing the stale socket {}", path.display()))?;
-                }
-                Ok(Self::Unix(UnixListener::bind(path).with_context(|| {
-                    format!("binding unix:{}", path.display())
-                })?))
+                let (listener, file) = unix_socket::bind(path).await?;
+                Ok(Self::Unix(listener, file))
             }
+        }
+    }
+
+    /// The address actually bound (the port chosen for port 0), for the log.
+    fn local_addr(&self) -> String {
+        match self {
+            Self::Tcp(listener) => listener
+                .local_addr()
+                .map_or_else(|e| e.to_string(), |a| a.to_string()),
+            Self::Unix(_, file) => format!("unix:{}", file.path().display()),
         }
     }
 }
@@ -125,9 +133,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         None => None,
     };
     tracing::info!(
-        listen = %app.config.listen,
-        http_listen = app.config.http_listen.map_or_else(|| "off".to_owned(), |a| a.to_string()),
-        health_listen = app.config.health_listen.map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        listen = listener.local_addr(),
+        http_listen = http_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        health_listen = health_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map_or_else(|| "off".to_owned(), |a| a.to_string()),
         tls = match &app.config.tls {
             Some(tls) if tls.is_mutual() => "mutual",
             Some(_) => "on",
@@ -277,9 +291,6 @@ pub async fn run_with_listeners(
         .flush()
         .await
         .context("flushing the store at shutdown")?;
-    if let ListenAddr::Unix(path) = &config.listen {
-        let _ = std::fs::remove_file(path);
-    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -354,7 +365,8 @@ async fn serve_grpc(
                 None => router.serve_with_incoming_shutdown(incoming, stop).await,
             }
         }
-        Listener::Unix(listener) => {
+        // The socket file stays until serving ends, and is removed then (if still ours).
+        Listener::Unix(listener, _socket_file) => {
             let incoming =
                 connections::limit(UnixListenerStream::new(listener), limits.max_connections);
             router.serve_with_incoming_shutdown(incoming, stop).await

@@ -1,26 +1,96 @@
-//! Log output: human-readable lines, or JSON with `--log-format json`; the level from RUST_LOG
-//! (default `info`).
+//! Log output: human-readable lines (coloured only on a terminal), or JSON with
+//! `--log-format json`; the level from RUST_LOG (default `info`), except that the embedded store
+//! never logs below `info`.
+//!
+//! sled logs through the `log` crate; `init` installs tracing-subscriber's bridge, which turns
+//! each record into a tracing event whose target is sled's module path (`sled::pagecache::...`).
+//! At debug and trace sled prints whole records (`linking pid N with Set([key],[value])`), the
+//! stored password hashes among them, as byte arrays. So a filter of its own drops those, after
+//! and regardless of RUST_LOG: no directive (`trace`, `sled=trace`, `sled::pagecache=trace`, a
+//! span directive) can turn them back on.
 
-use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+use std::io::IsTerminal as _;
+
+use tracing::{Level, Metadata, Subscriber};
+use tracing_subscriber::{
+    EnvFilter, Layer as _, filter::filter_fn, fmt, fmt::MakeWriter, prelude::*,
+};
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber. Call once, from `main`.
+/// The target prefix of the embedded store's log records.
+const STORE_TARGET: &str = "sled";
+
+/// Installs the global subscriber on stderr. Call once, from `main`.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let registry = tracing_subscriber::registry().with(filter);
-    match format {
-        LogFormat::Text => registry
-            .with(fmt::layer().with_writer(std::io::stderr))
-            .init(),
-        LogFormat::Json => registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .with_current_span(true)
-                    .with_span_list(false)
-                    .with_writer(std::io::stderr),
-            )
-            .init(),
+    let capped = asks_for_store_detail(env_filter());
+    let mut filter = env_filter();
+    if capped {
+        // The notice must get through even when RUST_LOG names sled alone (`sled=trace`).
+        let notice = format!("{}=warn", module_path!())
+            .parse()
+            .expect("a module path with a level should be a valid directive");
+        filter = filter.add_directive(notice);
+    }
+    let ansi = std::io::stderr().is_terminal();
+    subscriber(filter, format, ansi, std::io::stderr).init();
+    if capped {
+        tracing::warn!(
+            "RUST_LOG asks for sled below info; sled logs at info and above only, because its \
+             debug and trace output prints stored records"
+        );
     }
 }
+
+/// RUST_LOG's directives, or `info` when it is unset or unreadable.
+fn env_filter() -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// The subscriber `init` installs, writing to `writer`; `ansi` colours the text format.
+fn subscriber<W>(
+    filter: EnvFilter,
+    format: LogFormat,
+    ansi: bool,
+    writer: W,
+) -> impl Subscriber + Send + Sync + 'static
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let output = match format {
+        LogFormat::Text => fmt::layer().with_ansi(ansi).with_writer(writer).boxed(),
+        LogFormat::Json => fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(writer)
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        // A global filter of its own, so RUST_LOG cannot outrank it.
+        .with(filter_fn(|metadata| !is_store_detail(metadata)))
+        .with(output)
+}
+
+/// Debug and trace records of the embedded store.
+fn is_store_detail(metadata: &Metadata<'_>) -> bool {
+    let from_store = metadata
+        .target()
+        .strip_prefix(STORE_TARGET)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"));
+    from_store && *metadata.level() > Level::INFO
+}
+
+/// Whether `filter` alone would let the store's debug records through, i.e. whether the cap
+/// changes what the operator asked for.
+fn asks_for_store_detail(filter: EnvFilter) -> bool {
+    let probe = tracing_subscriber::registry().with(filter);
+    tracing::subscriber::with_default(
+        probe,
+        || tracing::enabled!(target: "sled::pagecache", Level::DEBUG),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -57,10 +57,85 @@ fn every_problem_is_reported_together() {
         "soon",
         "--argon2-memory-kib",
         "1",
+        "--max-concurrent-streams",
+        "0",
+        "--max-message-bytes",
+        "0",
+        "--max-connections",
+        "0",
+        "--store-cache-mib",
+        "0",
     ])
     .validate()
     .unwrap_err();
-    assert_eq!(errors.0.len(), 4, "{errors}");
+    assert_eq!(errors.0.len(), 8, "{errors}");
+    for flag in [
+        "--max-concurrent-streams",
+        "--max-message-bytes",
+        "--max-connections",
+        "--store-cache-mib",
+    ] {
+        assert!(
+            errors.0.contains(&format!("{flag} must be at least 1")),
+            "{errors}"
+        );
+    }
+}
+
+#[test]
+fn values_that_would_break_the_server_are_refused() {
+    let refused = [
+        (
+            vec!["--hash-concurrency", "0"],
+            "--hash-concurrency 0 must be between 1 and 1024",
+        ),
+        (
+            vec!["--hash-concurrency", "100000"],
+            "--hash-concurrency 100000 must be between 1 and 1024",
+        ),
+        (
+            vec!["--hash-queue", "1000000000000"],
+            "--hash-queue 1000000000000 must be at most 100000",
+        ),
+        (
+            vec!["--lockout-base", "0s"],
+            "--lockout-base must be longer than 0s; --lockout-threshold 0 turns lockout off",
+        ),
+    ];
+    for (flags, problem) in refused {
+        let errors = args(&flags).validate().unwrap_err();
+        assert_eq!(errors.0, vec![problem.to_owned()], "{flags:?}");
+    }
+    let no_waiting = args(&["--hash-queue", "0"]).validate().unwrap();
+    assert_eq!(no_waiting.pool.queue, 0);
+    let lockout_off = args(&["--lockout-threshold", "0", "--lockout-base", "0s"]).validate();
+    assert!(
+        lockout_off.is_ok(),
+        "a zero lock is fine when lockout is off"
+    );
+}
+
+#[test]
+fn every_flag_and_subcommand_has_help() {
+    fn undocumented(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} --{}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                missing.push(sub_path.clone());
+            }
+            undocumented(sub, &sub_path, missing);
+        }
+    }
+    let mut command = <Cli as clap::CommandFactory>::command();
+    command.build();
+    let mut missing = Vec::new();
+    undocumented(&command, "loginprofiled", &mut missing);
+    assert!(missing.is_empty(), "without help text: {missing:?}");
 }
 
 #[test]

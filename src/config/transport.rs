@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use super::{Problems, ServeArgs};
+use super::{Problems, ServeArgs, listen::socket_addr};
 use crate::tls::{Tls, TlsFiles};
 
 impl ServeArgs {
@@ -44,11 +44,7 @@ impl ServeArgs {
     pub(super) fn health_listen_addr(&self) -> Result<Option<SocketAddr>, String> {
         self.health_listen
             .as_deref()
-            .map(|raw| {
-                raw.parse().map_err(|_| {
-                    format!("--health-listen {raw:?} is not HOST:PORT (an IP address)")
-                })
-            })
+            .map(|raw| socket_addr("--health-listen", raw, ""))
             .transpose()
     }
 }

@@ -106,9 +106,14 @@ pub struct ChangePassword {
     user: UserName,
     old: Password,
     new: Password,
+    /// Whether the caller is known to be the user (the Query API: the signing key's own user).
+    /// Only then may the answer say that the user or its profile does not exist.
+    caller_is_the_user: bool,
 }
 
 impl ChangePassword {
+    /// A change asked for on behalf of whoever typed the user name, as a sign-in service does:
+    /// an unknown user, a missing profile and a wrong old password get one answer.
     pub fn parse(
         user_name: &str,
         old_password: String,
@@ -119,8 +124,22 @@ impl ChangePassword {
         let old = violations.check(Password::parse("oldPassword", old_password));
         let new = violations.check(Password::parse("newPassword", new_password));
         match (user, old, new) {
-            (Some(user), Some(old), Some(new)) => Ok(Self { user, old, new }),
+            (Some(user), Some(old), Some(new)) => Ok(Self {
+                user,
+                old,
+                new,
+                caller_is_the_user: false,
+            }),
             _ => Err(violations.into()),
+        }
+    }
+
+    /// The same change asked for by the user itself (IAM's ChangePassword, signed with the
+    /// user's own key): a missing user or profile is NoSuchEntity, as IAM answers.
+    pub fn by_the_user(self) -> Self {
+        Self {
+            caller_is_the_user: true,
+            ..self
         }
     }
 }
@@ -166,16 +185,33 @@ impl Service {
         })
     }
 
+    /// Order: lockout, then user, profile and old password with one answer (InvalidCredentials,
+    /// at the cost of a real hash, counted toward lockout), then hard expiry, then the new
+    /// password. A caller that is the user learns first whether the user and profile exist.
     pub async fn change_password(&self, request: ChangePassword) -> Result<(), IamError> {
-        let ChangePassword { user, old, new } = request;
+        let ChangePassword {
+            user,
+            old,
+            new,
+            caller_is_the_user,
+        } = request;
         let key = user.key();
-        let (_, profile) = self.existing_profile(&user).await?;
+        if caller_is_the_user {
+            self.existing_profile(&user).await?;
+        }
         if let Admission::Locked(retry_after) = self.admit_attempt(&key).await? {
             return Err(IamError::AccessDenied(format!(
                 "Too many failed password attempts for user {user}; try again in {} seconds.",
                 retry_after.as_secs().max(1)
             )));
         }
+        let profile = match self.store.profile(&key).await? {
+            ProfileLookup::Found(_, profile) => profile,
+            ProfileLookup::NoUser | ProfileLookup::NoProfile(_) => {
+                self.hasher.verify_dummy(&old).await?;
+                return Err(IamError::InvalidCredentials);
+            }
+        };
         if !self
             .hasher
             .verify(&old, &profile.password_hash)

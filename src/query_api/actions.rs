@@ -135,7 +135,7 @@ pub(super) async fn perform(
             let old = params.required("OldPassword", "oldPassword")?;
             let new = params.required("NewPassword", "newPassword")?;
             service
-                .change_password(ChangePassword::parse(&user, old, new)?)
+                .change_password(ChangePassword::parse(&user, old, new)?.by_the_user())
                 .await?;
             Ok(Vec::new())
         }

@@ -52,11 +52,18 @@ pub(super) fn authenticate(
     now: SystemTime,
 ) -> Result<Caller, IamError> {
     let claims = claims(request)?;
-    let key = tokens.access_key(&claims.access_key_id).ok_or_else(|| {
+    let invalid_token = || {
         IamError::InvalidClientTokenId(
             "The security token included in the request is invalid.".to_owned(),
         )
-    })?;
+    };
+    // This service issues no session credentials, so no session token can be valid.
+    if carries_session_token(request) {
+        return Err(invalid_token());
+    }
+    let key = tokens
+        .access_key(&claims.access_key_id)
+        .ok_or_else(invalid_token)?;
     if claims.service != SERVICE {
         return Err(IamError::SignatureDoesNotMatch(format!(
             "Credential should be scoped to correct service: '{SERVICE}'."
@@ -87,16 +94,25 @@ pub(super) fn authenticate(
     })
 }
 
+/// A session token in the `X-Amz-Security-Token` header or query parameter.
+fn carries_session_token(request: &SignedRequest<'_>) -> bool {
+    request.headers.contains_key("x-amz-security-token")
+        || form_urlencoded::parse(request.query.as_bytes())
+            .any(|(name, _)| name.eq_ignore_ascii_case("X-Amz-Security-Token"))
+}
+
 /// Tries the encodings clients differ on: a `+` in the query as a space or as itself, and for
-/// presigned URLs an unsigned payload.
+/// presigned URLs without a body an unsigned payload. The payload is otherwise always the
+/// SHA-256 of the body received, whatever `x-amz-content-sha256` says: IAM signs its payloads,
+/// so a body swapped after signing does not match.
 fn matches_any(request: &SignedRequest<'_>, claims: &Claims, key: &[u8]) -> bool {
     let presigned = claims.expires.is_some();
     let mut plus_readings = vec![true];
     if request.query.contains('+') {
         plus_readings.push(false);
     }
-    let mut payloads = vec![payload_hash(request)];
-    if presigned {
+    let mut payloads = vec![hex::encode(Sha256::digest(request.body))];
+    if presigned && request.body.is_empty() {
         payloads.push("UNSIGNED-PAYLOAD".to_owned());
     }
     let mut matched = false;
@@ -108,15 +124,6 @@ fn matches_any(request: &SignedRequest<'_>, claims: &Claims, key: &[u8]) -> bool
         }
     }
     matched
-}
-
-fn payload_hash(request: &SignedRequest<'_>) -> String {
-    request
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| *v == "UNSIGNED-PAYLOAD")
-        .map_or_else(|| hex::encode(Sha256::digest(request.body)), str::to_owned)
 }
 
 fn canonical_request(

@@ -7,7 +7,37 @@ use loginprofiled::{
 use tonic::Code;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
+use tonic::{Request, Status, metadata::MetadataValue};
+
 use crate::helpers::{assert_error, spawn_app_with, tokens_with};
+
+/// GetUser with exactly these `authorization` values, in this order.
+async fn get_user_with(
+    app: &crate::helpers::TestApp,
+    authorization: Vec<String>,
+) -> Result<(), Status> {
+    let interceptor = move |mut request: Request<()>| {
+        for value in &authorization {
+            let value: MetadataValue<_> = value.parse().unwrap();
+            request.metadata_mut().append("authorization", value);
+        }
+        Ok(request)
+    };
+    let mut users =
+        loginprofiled::grpc::proto::user_service_client::UserServiceClient::with_interceptor(
+            app.channel.clone(),
+            interceptor,
+        );
+    let request = GetUserRequest {
+        user_name: "nobody".into(),
+    };
+    match users.get_user(request).await {
+        // NotFound means the call got past auth, which is all these tests ask.
+        Err(status) if status.code() == Code::NotFound => Ok(()),
+        Err(status) => Err(status),
+        Ok(_) => Ok(()),
+    }
+}
 
 #[tokio::test]
 async fn calls_without_a_token_or_with_a_wrong_one_are_unauthenticated() {
@@ -121,6 +151,41 @@ async fn health_needs_no_token_and_reports_every_service() {
             status,
             tonic_health::pb::health_check_response::ServingStatus::Serving,
             "{service:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_matched_in_any_case() {
+    let (tokens, secrets) = tokens_with(&[("ops", &[Scope::Admin])]);
+    let app = spawn_app_with(|c| c.tokens = Some(tokens)).await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let result = get_user_with(&app, vec![format!("{scheme} {}", secrets[0])]).await;
+        assert!(result.is_ok(), "{scheme}: {result:?}");
+    }
+    let err = get_user_with(&app, vec![format!("Basic {}", secrets[0])])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused_as_ambiguous() {
+    let (tokens, secrets) = tokens_with(&[("ops", &[Scope::Admin]), ("audit", &[Scope::Read])]);
+    let app = spawn_app_with(|c| c.tokens = Some(tokens)).await;
+    let valid = |i: usize| format!("Bearer {}", secrets[i]);
+    for pair in [
+        vec![valid(0), valid(1)],
+        vec![valid(0), "Bearer lpd_wrong".to_owned()],
+        vec!["Bearer lpd_wrong".to_owned(), valid(0)],
+        vec![valid(0), valid(0)],
+    ] {
+        let err = get_user_with(&app, pair).await.unwrap_err();
+        assert_error(
+            &err,
+            Code::Unauthenticated,
+            "InvalidClientTokenId",
+            "The request carries more than one authorization header; send exactly one.",
         );
     }
 }

@@ -31,21 +31,52 @@ impl Binary {
 
     /// Starts the binary without waiting for it.
     pub fn spawn(dir: &Path, extra: &[&str]) -> Self {
-        let socket = dir.join("lpd.sock");
-        let child = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
+        Self::spawn_with(dir, &dir.join("lpd.sock"), extra, &[], Stdio::null())
+    }
+
+    /// Starts the binary on `socket`, with `envs` set and its stderr to `stderr`, without
+    /// waiting for it.
+    pub fn spawn_with(
+        dir: &Path,
+        socket: &Path,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_loginprofiled"));
+        command
             .args(["serve", "--listen"])
             .arg(format!("unix:{}", socket.display()))
             .arg("--data-dir")
             .arg(dir.join("data"))
-            .args(["--argon2-memory-kib", "256", "--argon2-iterations", "1"])
+            .args(["--argon2-memory-kib", "256", "--argon2-iterations", "1"]);
+        if !extra.contains(&"--http-listen") {
             // Binaries run in parallel here; the Query API's fixed default port would clash.
-            .args(["--http-listen", "off"])
+            command.args(["--http-listen", "off"]);
+        }
+        let child = command
             .args(extra)
+            .env_remove("RUST_LOG")
+            .envs(envs.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("spawning the server binary");
-        Self { child, socket }
+        Self {
+            child,
+            socket: socket.to_owned(),
+        }
+    }
+
+    /// Waits (bounded: 20 s) for the process to exit by itself.
+    pub async fn exit_status(&mut self) -> std::process::ExitStatus {
+        for _ in 0..400 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not exit within 20 s");
     }
 
     pub fn channel(&self) -> Channel {

@@ -162,21 +162,34 @@ fn bad_configuration_exits_non_zero_listing_every_problem() {
         .args([
             "serve",
             "--listen",
-            "0.0.0.0:50051",
+            "127.0.0.1:99999",
+            "--http-listen",
+            "0.0.0.0:8080",
             "--account-id",
             "abc",
             "--grace-period",
             "later",
+            "--max-concurrent-streams",
+            "0",
+            "--max-message-bytes",
+            "0",
         ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("invalid configuration (3 problem(s))"),
+        stderr.contains("invalid configuration (6 problem(s))"),
         "{stderr}"
     );
-    assert!(stderr.contains("--account-id"), "{stderr}");
-    assert!(stderr.contains("--grace-period"), "{stderr}");
-    assert!(stderr.contains("not a loopback address"), "{stderr}");
+    for problem in [
+        "--listen \"127.0.0.1:99999\": port 99999 is out of range (0-65535)",
+        "--http-listen 0.0.0.0:8080 is not a loopback address",
+        "--account-id",
+        "--grace-period",
+        "--max-concurrent-streams must be at least 1",
+        "--max-message-bytes must be at least 1",
+    ] {
+        assert!(stderr.contains(problem), "{problem}: {stderr}");
+    }
 }

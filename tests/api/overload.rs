@@ -82,7 +82,7 @@ async fn a_flood_is_shed_with_throttling_and_retry_info_while_reads_go_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_query_api_answers_throttling_too() {
+async fn the_query_api_answers_throttling_with_retry_after_too() {
     let app = constrained_app().await;
     for i in 0..30 {
         user(&app, &format!("flood{i}")).await;
@@ -109,6 +109,11 @@ async fn the_query_api_answers_throttling_too() {
             assert!(
                 response.body.contains("<Type>Sender</Type>"),
                 "{response:?}"
+            );
+            assert_eq!(
+                response.header("retry-after"),
+                Some("1"),
+                "whole seconds, from the error's retry_after: {response:?}"
             );
             throttled += 1;
         } else {

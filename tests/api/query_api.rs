@@ -3,6 +3,7 @@
 
 mod raw;
 mod sdk;
+mod signing;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -30,11 +31,22 @@ pub fn access_keys() -> Arc<Tokens> {
 
 /// An IAM client of the AWS SDK for Rust pointed at the server, without retries.
 pub fn iam(http_addr: SocketAddr, key: &str, secret: &str) -> aws_sdk_iam::Client {
+    iam_with_session(http_addr, key, secret, None)
+}
+
+/// [`iam`] with session credentials when `session_token` is given.
+pub fn iam_with_session(
+    http_addr: SocketAddr,
+    key: &str,
+    secret: &str,
+    session_token: Option<&str>,
+) -> aws_sdk_iam::Client {
+    let credentials = Credentials::new(key, secret, session_token.map(str::to_owned), None, "test");
     let config = aws_sdk_iam::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
         .endpoint_url(format!("http://{http_addr}"))
-        .credentials_provider(Credentials::new(key, secret, None, None, "test"))
+        .credentials_provider(credentials)
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .retry_config(RetryConfig::disabled())
         .build();
@@ -60,10 +72,31 @@ impl RawResponse {
 
 /// Sends one request over a fresh connection and reads the whole response.
 pub async fn send(addr: SocketAddr, method: &str, target: &str, body: &[u8]) -> RawResponse {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut head = format!("{method} {target} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
+    let mut headers = vec![("host".to_owned(), addr.to_string())];
     if method == "POST" {
-        head.push_str("content-type: application/x-www-form-urlencoded; charset=utf-8\r\n");
+        headers.push((
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+        ));
+    }
+    send_with(addr, method, target, &headers, body).await
+}
+
+/// Sends one request with exactly `headers` (plus `connection` and, for a body,
+/// `content-length`) over a fresh connection and reads the whole response.
+pub async fn send_with(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> RawResponse {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut head = format!("{method} {target} HTTP/1.1\r\nconnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if method == "POST" {
         head.push_str(&format!("content-length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");

@@ -44,6 +44,14 @@ fn change(name: &str, old: &str, new: &str) -> ChangePasswordRequest {
     }
 }
 
+/// The refusal of a ChangePassword that must fail.
+async fn change_refused(app: &TestApp, name: &str, old: &str, new: &str) -> tonic::Status {
+    app.profiles()
+        .change_password(change(name, old, new))
+        .await
+        .expect_err("the change should be refused")
+}
+
 async fn with_profile(app: &TestApp, name: &str, password: &str, reset: bool) {
     user(app, name).await;
     app.profiles()

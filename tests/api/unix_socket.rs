@@ -3,9 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use loginprofiled::server::{App, Listener, run};
+use loginprofiled::{
+    config::ListenAddr,
+    server::{App, Listener, run},
+};
 use tokio::{
-    net::{TcpListener, TcpStream, UnixListener, UnixStream},
+    net::{TcpListener, TcpStream, UnixStream},
     sync::oneshot,
 };
 
@@ -65,10 +68,10 @@ fn authorities(socket: &Path) -> Vec<(&'static str, Option<String>)> {
 async fn a_call_over_a_unix_socket_is_answered_whatever_authority_the_client_sends() {
     let dir = tempfile::tempdir().unwrap();
     let socket: PathBuf = dir.path().join("grpc.sock");
-    let _stop = serve(
-        Listener::Unix(UnixListener::bind(&socket).unwrap()),
-        &dir.path().join("data"),
-    );
+    let listener = Listener::bind(&ListenAddr::Unix(socket.clone()))
+        .await
+        .unwrap();
+    let _stop = serve(listener, &dir.path().join("data"));
     let mut refused = Vec::new();
     for (client, authority) in authorities(&socket) {
         let io = UnixStream::connect(&socket).await.unwrap();

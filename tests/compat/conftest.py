@@ -140,6 +140,7 @@ class Cli:
         self.binary, self.version, self.server = binary, version, server
         self.tmp_path = tmp_path
         self.key, self.secret = ADMIN_KEY, SECRET
+        self.session_token = None
         # CLI v1 exits 255 on a service error, v2 exits 254.
         self.service_error_exit = 255 if version == 1 else 254
         # Debian's CLI v2 (2.9.19) bundles the IAM model from before 2024-11, in which
@@ -158,6 +159,8 @@ class Cli:
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_MAX_ATTEMPTS": "1",
         })
+        if self.session_token:
+            env["AWS_SESSION_TOKEN"] = self.session_token
         return env
 
     def run(self, *args, endpoint=True):

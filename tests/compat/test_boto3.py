@@ -5,6 +5,7 @@ import urllib.error
 import urllib.request
 from unittest import mock
 
+import boto3
 import botocore.auth
 import pytest
 from botocore.awsrequest import AWSRequest
@@ -113,16 +114,19 @@ def test_signature_failures_and_scopes(keyed):
     assert error_of(e)[0::2] == ("AccessDenied", 403)
 
 
-def signed(keyed, body, when):
+def signed(keyed, body, when, headers=None, send_body=None):
+    """A POST of `body` signed by botocore at `when`, with `headers` added before signing;
+    `send_body` replaces the body after signing."""
     request = AWSRequest(
         method="POST", url=keyed.url + "/", data=body,
-        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", **(headers or {})},
     )
     with mock.patch.object(botocore.auth.datetime, "datetime", wraps=datetime.datetime) as dt:
         dt.utcnow.return_value = when.replace(tzinfo=None)
         dt.now.return_value = when
         botocore.auth.SigV4Auth(Credentials(ADMIN_KEY, SECRET), "iam", "us-east-1").add_auth(request)
-    return urllib.request.Request(request.url, data=body.encode(), headers=dict(request.headers), method="POST")
+    sent = (send_body if send_body is not None else body).encode()
+    return urllib.request.Request(request.url, data=sent, headers=dict(request.headers), method="POST")
 
 
 def fetch(request):
@@ -139,6 +143,47 @@ def test_more_than_fifteen_minutes_of_skew_is_request_expired(keyed):
     assert status == 400 and "<Code>RequestExpired</Code>" in body, body
     status, body = fetch(signed(keyed, "Action=ListUsers&Version=2010-05-08", now - datetime.timedelta(minutes=5)))
     assert status == 200, body
+
+
+def test_botocore_signing_with_the_date_header_is_accepted(keyed, name):
+    # botocore signs with the Date header (RFC 2822, "-0000") instead of X-Amz-Date when the
+    # request already has one.
+    now = datetime.datetime.now(datetime.timezone.utc)
+    request = signed(keyed, f"Action=CreateUser&UserName={name}", now, headers={"Date": "x"})
+    headers = {k.lower(): v for k, v in request.header_items()}
+    assert "x-amz-date" not in headers and headers["date"].endswith(" -0000"), headers
+    assert "date;" in headers["authorization"], headers
+    status, body = fetch(request)
+    assert status == 200, body
+    client(keyed).delete_user(UserName=name)
+    stale = signed(keyed, "Action=ListUsers", now - datetime.timedelta(minutes=20), headers={"Date": "x"})
+    status, body = fetch(stale)
+    assert status == 400 and "<Code>RequestExpired</Code>" in body, body
+
+
+def test_an_unsigned_payload_is_refused_so_a_swapped_body_never_runs(keyed, iam, name):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    unsigned = {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}
+    for sent in [f"Action=CreateUser&UserName={name}", "Action=ListUsers"]:
+        request = signed(keyed, "Action=ListUsers", now, headers=unsigned, send_body=sent)
+        status, body = fetch(request)
+        assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in body, body
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName=name)
+
+
+def test_session_credentials_are_an_invalid_security_token(keyed):
+    iam = boto3.client(
+        "iam", endpoint_url=keyed.url, region_name="us-east-1",
+        aws_access_key_id=ADMIN_KEY, aws_secret_access_key=SECRET, aws_session_token="FwoGZXIvYXdzEJr//////////x",
+    )
+    with pytest.raises(ClientError) as e:
+        iam.list_users()
+    assert error_of(e) == ("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+    url = iam.generate_presigned_url("list_users", Params={}, ExpiresIn=60, HttpMethod="GET")
+    assert "X-Amz-Security-Token=" in url
+    status, body = fetch(urllib.request.Request(url))
+    assert status == 403 and "<Code>InvalidClientTokenId</Code>" in body, body
 
 
 def test_presigned_urls_work_with_the_method_they_were_signed_for(keyed):

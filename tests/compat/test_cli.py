@@ -108,6 +108,14 @@ def test_change_password_with_the_users_own_key(cli, keyed):
     assert cli.ok("iam", "get-user")["User"]["UserName"] == "Bob"
 
 
+def test_session_credentials_are_refused_as_an_invalid_security_token(cli):
+    cli.session_token = "FwoGZXIvYXdzEJr//////////x"
+    cli.fails(
+        "InvalidClientTokenId", "The security token included in the request is invalid.",
+        "iam", "list-users",
+    )
+
+
 def test_account_password_policy(cli):
     try:
         assert cli.ok("iam", "update-account-password-policy") == {}

@@ -2,6 +2,10 @@
 //! `X-Amz-*` parameters of a presigned URL. Malformed claims are IncompleteSignature.
 
 use http::HeaderMap;
+use time::{
+    OffsetDateTime, PrimitiveDateTime, UtcOffset, format_description::well_known::Rfc2822,
+    macros::format_description,
+};
 
 use super::{ALGORITHM, MAX_EXPIRES, SignedRequest};
 use crate::domain::IamError;
@@ -28,7 +32,14 @@ pub(super) fn incomplete(message: &str) -> IamError {
 /// What the request's signature claims: from the `Authorization` header when there is one,
 /// else from the presigned query; MissingAuthenticationToken when neither is there.
 pub(super) fn claims(request: &SignedRequest<'_>) -> Result<Claims, IamError> {
-    if let Some(header) = request.headers.get(http::header::AUTHORIZATION) {
+    let mut authorization = request.headers.get_all(http::header::AUTHORIZATION).iter();
+    if let Some(header) = authorization.next() {
+        if authorization.next().is_some() {
+            return Err(IamError::InvalidClientTokenId(
+                "The request carries more than one authorization header; send exactly one."
+                    .to_owned(),
+            ));
+        }
         return header_claims(header.to_str().unwrap_or_default(), request.headers);
     }
     let query: Vec<(String, String)> = form_urlencoded::parse(request.query.as_bytes())
@@ -91,17 +102,43 @@ fn header_claims(value: &str, headers: &HeaderMap) -> Result<Claims, IamError> {
              parameters.",
         ));
     };
-    let amz_date = headers
-        .get("x-amz-date")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| incomplete("Authorization header requires an 'X-Amz-Date' header."))?;
     build_claims(
         credential,
         signed,
         signature.to_owned(),
-        amz_date.to_owned(),
+        signing_time(headers)?,
         None,
     )
+}
+
+/// The time a header-signed request was signed, as `YYYYMMDDTHHMMSSZ`: `X-Amz-Date` when there
+/// is one, else the `Date` header, as AWS looks for them. `Date` may be an HTTP date
+/// (`Tue, 20 Dec 2022 08:48:18 GMT`, or with a numeric zone as botocore writes it) or the
+/// ISO 8601 basic form.
+fn signing_time(headers: &HeaderMap) -> Result<String, IamError> {
+    let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or_default());
+    if let Some(amz_date) = text("x-amz-date") {
+        return Ok(amz_date.to_owned());
+    }
+    let Some(date) = text("date") else {
+        return Err(incomplete(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' \
+             header.",
+        ));
+    };
+    let basic = format_description!("[year][month][day]T[hour][minute][second]Z");
+    if PrimitiveDateTime::parse(date, basic).is_ok() {
+        return Ok(date.to_owned());
+    }
+    OffsetDateTime::parse(date, &Rfc2822)
+        .ok()
+        .and_then(|t| t.to_offset(UtcOffset::UTC).format(basic).ok())
+        .ok_or_else(|| {
+            incomplete(
+                "Date must be an HTTP date such as 'Tue, 20 Dec 2022 08:48:18 GMT', or \
+                 YYYYMMDDTHHMMSSZ.",
+            )
+        })
 }
 
 fn build_claims(

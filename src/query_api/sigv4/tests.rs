@@ -229,3 +229,169 @@ fn a_credential_for_another_service_or_no_signature_is_refused() {
     let err = authenticate(&post(&bearer, b""), &keys, botocore_time()).unwrap_err();
     assert!(matches!(err, IamError::IncompleteSignature(_)), "{err:?}");
 }
+
+/// The AWS SigV4 test suite's `get-vanilla` case, signed with a `Date` header
+/// (`Mon, 09 Sep 2011 23:36:00 GMT`) and no `X-Amz-Date`.
+const SUITE_SIGNATURE: &str = "b27ccfbfa7df52a200ff74193ca6e32d4b48b8856fab7ebf1c595d0670a7e470";
+
+fn suite_headers(date: &str) -> HeaderMap {
+    headers(&[
+        ("host", "host.foo.com"),
+        ("date", date),
+        (
+            "authorization",
+            &format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20110909/us-east-1/host/aws4_request, \
+                 SignedHeaders=date;host, Signature={SUITE_SIGNATURE}"
+            ),
+        ),
+    ])
+}
+
+/// Whether the signature matches, past the claims (the suite's service is `host`, not `iam`).
+fn suite_matches(headers: &HeaderMap) -> bool {
+    let request = SignedRequest {
+        method: "GET",
+        path: "/",
+        query: "",
+        headers,
+        body: b"",
+    };
+    let claims = claims(&request).unwrap();
+    assert_eq!(claims.amz_date, "20110909T233600Z");
+    let key = signing_key(SECRET, &claims.scope);
+    matches_any(&request, &claims, &key)
+}
+
+#[test]
+fn the_date_header_signs_when_there_is_no_x_amz_date() {
+    let headers = suite_headers("Mon, 09 Sep 2011 23:36:00 GMT");
+    assert!(suite_matches(&headers));
+}
+
+#[test]
+fn the_date_header_may_carry_a_numeric_zone_or_the_basic_form() {
+    // The time is the same; the header's text is signed as sent, so the signature differs.
+    for date in [
+        "Mon, 09 Sep 2011 23:36:00 -0000",
+        "Tue, 10 Sep 2011 01:36:00 +0200",
+        "20110909T233600Z",
+    ] {
+        let request = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &suite_headers(date),
+            body: b"",
+        };
+        assert_eq!(
+            claims(&request).unwrap().amz_date,
+            "20110909T233600Z",
+            "{date}"
+        );
+    }
+}
+
+#[test]
+fn x_amz_date_takes_precedence_over_date() {
+    let mut headers = suite_headers("Mon, 09 Sep 2011 23:36:00 GMT");
+    headers.insert("x-amz-date", HeaderValue::from_static("20261123T173419Z"));
+    let request = post(&headers, b"");
+    assert_eq!(claims(&request).unwrap().amz_date, "20261123T173419Z");
+}
+
+#[test]
+fn an_unreadable_or_missing_date_is_an_incomplete_signature() {
+    fn refused(headers: &HeaderMap) -> IamError {
+        claims(&post(headers, b"")).unwrap_err()
+    }
+    let err = refused(&suite_headers("yesterday"));
+    assert!(matches!(err, IamError::IncompleteSignature(_)), "{err:?}");
+    let mut no_date = suite_headers("x");
+    no_date.remove("date");
+    let err = refused(&no_date);
+    assert_eq!(
+        err.to_string(),
+        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+    );
+}
+
+#[test]
+fn a_session_token_in_a_header_or_the_query_is_an_invalid_client_token_id() {
+    let keys = tokens("AKIDEXAMPLE");
+    let mut with_header = botocore_post_headers(POST_SIGNATURE);
+    with_header.insert("x-amz-security-token", HeaderValue::from_static("FwoGZX"));
+    let err = authenticate(&post(&with_header, POST_BODY), &keys, botocore_time()).unwrap_err();
+    assert!(matches!(err, IamError::InvalidClientTokenId(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "The security token included in the request is invalid."
+    );
+
+    let headers = headers(&[("host", "127.0.0.1:8080")]);
+    let query = format!("{PRESIGNED_QUERY}&X-Amz-Security-Token=FwoGZX");
+    let err = authenticate(&presigned(&headers, &query), &keys, botocore_time()).unwrap_err();
+    assert!(matches!(err, IamError::InvalidClientTokenId(_)), "{err:?}");
+}
+
+/// A header-signed POST whose signature covers `UNSIGNED-PAYLOAD` instead of the body's hash.
+fn unsigned_payload_post(body: &[u8]) -> HeaderMap {
+    let mut headers = botocore_post_headers("0");
+    headers.insert(
+        "x-amz-content-sha256",
+        HeaderValue::from_static("UNSIGNED-PAYLOAD"),
+    );
+    let claims = claims(&post(&headers, body)).unwrap();
+    let canonical = canonical_request(&post(&headers, body), &claims, true, "UNSIGNED-PAYLOAD");
+    let key = signing_key(SECRET, &claims.scope);
+    let signature = hex::encode(hmac(&key, &string_to_sign(&claims, &canonical)));
+    botocore_post_headers(&signature)
+}
+
+#[test]
+fn a_header_signed_unsigned_payload_does_not_match_whatever_the_body() {
+    let mut headers = unsigned_payload_post(POST_BODY);
+    headers.insert(
+        "x-amz-content-sha256",
+        HeaderValue::from_static("UNSIGNED-PAYLOAD"),
+    );
+    for body in [POST_BODY, b"Action=DeleteUser&UserName=Bob".as_slice()] {
+        let err = authenticate(
+            &post(&headers, body),
+            &tokens("AKIDEXAMPLE"),
+            botocore_time(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, IamError::SignatureDoesNotMatch(_)), "{err:?}");
+    }
+}
+
+#[test]
+fn a_presigned_url_with_a_body_must_sign_the_body() {
+    let headers = headers(&[("host", "127.0.0.1:8080")]);
+    let request = SignedRequest {
+        method: "POST",
+        path: "/",
+        query: PRESIGNED_QUERY,
+        headers: &headers,
+        body: b"Action=DeleteUser&UserName=Bob",
+    };
+    let err = authenticate(&request, &tokens("AKIDEXAMPLE"), botocore_time()).unwrap_err();
+    assert!(matches!(err, IamError::SignatureDoesNotMatch(_)), "{err:?}");
+}
+
+#[test]
+fn two_authorization_headers_are_refused() {
+    let mut headers = botocore_post_headers(POST_SIGNATURE);
+    headers.append(
+        "authorization",
+        HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=x"),
+    );
+    let err = authenticate(
+        &post(&headers, POST_BODY),
+        &tokens("AKIDEXAMPLE"),
+        botocore_time(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, IamError::InvalidClientTokenId(_)), "{err:?}");
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
-use super::{ADMIN_KEY, BOB_KEY, READ_KEY, SECRET, access_keys, iam};
+use super::{ADMIN_KEY, BOB_KEY, READ_KEY, SECRET, access_keys, iam, iam_with_session};
 use crate::helpers::spawn_app_with;
 
 /// The IAM code, message and HTTP status of a failed SDK call.
@@ -318,4 +318,56 @@ async fn bad_credentials_and_missing_scopes_are_refused() {
     let err = reader.list_users().send().await.unwrap_err();
     assert_eq!(failure(&err).0, "RequestExpired");
     assert_eq!(failure(&err).2, 400);
+}
+
+#[tokio::test]
+async fn change_password_tells_the_keys_own_user_what_is_missing_as_iam_does() {
+    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
+    let bob = iam(app.http_addr, BOB_KEY, SECRET);
+    let change = || {
+        bob.change_password()
+            .old_password("First pass 1!")
+            .new_password("Second pass 2!")
+            .send()
+    };
+    // Bob's key is signed, so the caller is Bob: what is missing is no secret to him.
+    let err = change().await.unwrap_err();
+    assert_eq!(
+        failure(&err),
+        (
+            "NoSuchEntity".into(),
+            "The user with name Bob cannot be found.".into(),
+            404
+        )
+    );
+    let admin = iam(app.http_addr, ADMIN_KEY, SECRET);
+    admin.create_user().user_name("Bob").send().await.unwrap();
+    let err = change().await.unwrap_err();
+    assert_eq!(
+        failure(&err),
+        (
+            "NoSuchEntity".into(),
+            "Login Profile for User Bob cannot be found.".into(),
+            404
+        )
+    );
+}
+
+#[tokio::test]
+async fn session_credentials_are_refused_as_an_invalid_security_token() {
+    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
+    let session = Some("FwoGZXIvYXdzEJr//////////session-token");
+    let err = iam_with_session(app.http_addr, ADMIN_KEY, SECRET, session)
+        .list_users()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        failure(&err),
+        (
+            "InvalidClientTokenId".into(),
+            "The security token included in the request is invalid.".into(),
+            403
+        )
+    );
 }
