@@ -70,12 +70,7 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         match self.check(&request) {
-            Ok(caller) => {
-                if let Some(caller) = caller {
-                    tracing::Span::current().record("caller", caller.name.as_str());
-                }
-                Box::pin(self.inner.call(request))
-            }
+            Ok(_) => Box::pin(self.inner.call(request)),
             Err(error) => {
                 let response = tonic::Status::from(error).into_http();
                 Box::pin(async move { Ok(response) })
@@ -105,6 +100,8 @@ impl<S> Auth<S> {
             Some(caller) => caller,
             None => bearer_caller(tokens, request)?,
         };
+        // Named in the access log whether or not the scope allows the call.
+        tracing::Span::current().record("caller", caller.name.as_str());
         let operation = path.rsplit('/').next().unwrap_or_default();
         if !caller.may(operation) {
             return Err(IamError::AccessDenied(format!(

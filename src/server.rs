@@ -30,9 +30,12 @@ use crate::{
 
 mod connections;
 mod health;
+mod transport;
 mod unix_socket;
 
 use health::Health;
+pub use transport::Listeners;
+use transport::{bind_tcp, serve_health, warn_about_transport};
 pub use unix_socket::SocketFile;
 
 /// The service with its configuration, ready to serve.
@@ -116,22 +119,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     warn_about_transport(&config);
     let app = App::open(config, Arc::new(SystemClock))?;
     let listener = Listener::bind(&app.config.listen).await?;
-    let http_listener = match app.config.http_listen {
-        Some(addr) => Some(
-            TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding the Query API on {addr}"))?,
-        ),
-        None => None,
-    };
-    let health_listener = match app.config.health_listen {
-        Some(addr) => Some(
-            TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding the health port on {addr}"))?,
-        ),
-        None => None,
-    };
+    let http_listener = bind_tcp(app.config.http_listen, "the Query API").await?;
+    let health_listener = bind_tcp(app.config.health_listen, "the health port").await?;
     tracing::info!(
         listen = listener.local_addr(),
         http_listen = http_listener
@@ -156,42 +145,6 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         health: health_listener,
     };
     run_with_listeners(listeners, app, crate::shutdown::signal()).await
-}
-
-/// Warns about transport settings that work but are probably not what is wanted.
-fn warn_about_transport(config: &ServeConfig) {
-    let Some(tokens) = &config.tokens else {
-        return;
-    };
-    if config.tls.is_none() {
-        let network = (!config.listen.is_local()).then(|| config.listen.to_string());
-        let http = config
-            .http_listen
-            .filter(|addr| !addr.ip().is_loopback())
-            .map(|addr| addr.to_string());
-        for addr in network.iter().chain(http.iter()) {
-            tracing::warn!(
-                listen = %addr,
-                "serving without TLS on a non-loopback address: bearer tokens and passwords \
-                 cross the network in clear unless a service mesh encrypts it; give \
-                 --tls-cert and --tls-key"
-            );
-        }
-    }
-    if tokens.has_certificate_callers() && !config.tls.as_ref().is_some_and(|t| t.is_mutual()) {
-        tracing::warn!(
-            "the tokens file names [[certificate]] callers, but without --tls-client-ca no \
-             client certificate is asked for, so they can never match"
-        );
-    }
-}
-
-/// The bound listeners: gRPC, and optionally the Query API and the plaintext health port.
-#[derive(Debug)]
-pub struct Listeners {
-    pub grpc: Listener,
-    pub http: Option<TcpListener>,
-    pub health: Option<TcpListener>,
 }
 
 /// Serves gRPC only; see [`run_with_http`].
@@ -402,26 +355,6 @@ async fn serve_http(
         }
     }
     .context("serving the Query API over HTTP")
-}
-
-/// Serves `grpc.health.v1.Health` alone, in plaintext, on `listener` if there is one (for
-/// probes that cannot speak TLS), until `stop`.
-async fn serve_health(
-    listener: Option<TcpListener>,
-    health_service: tonic_health::pb::health_server::HealthServer<
-        impl tonic_health::pb::health_server::Health,
-    >,
-    stop: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
-    let Some(listener) = listener else {
-        return Ok(());
-    };
-    let incoming = connections::limit(TcpIncoming::from(listener), 64);
-    Server::builder()
-        .add_service(health_service)
-        .serve_with_incoming_shutdown(incoming, stop)
-        .await
-        .context("serving the health port")
 }
 
 /// Every minute, drops lockout state that no longer matters. Never returns.

@@ -89,39 +89,49 @@ impl Setup {
             .connect_lazy()
     }
 
-    /// A raw rustls connection to `addr` offering `alpn`; the server's certificate is checked
-    /// against the CA.
+    /// A raw rustls connection to `addr` offering `alpn`; see [`tls_connect`].
     async fn connect(
         &self,
         addr: SocketAddr,
         alpn: &[u8],
         identity: Option<&Pem>,
     ) -> io::Result<TlsStream<TcpStream>> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(CertificateDer::from_pem_slice(self.ca.pem.as_bytes()).unwrap())
-            .unwrap();
-        let builder = rustls::ClientConfig::builder_with_provider(loginprofiled::tls::provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots);
-        let mut config = match identity {
-            Some(pem) => builder
-                .with_client_auth_cert(
-                    CertificateDer::pem_slice_iter(pem.cert.as_bytes())
-                        .collect::<Result<_, _>>()
-                        .unwrap(),
-                    PrivateKeyDer::from_pem_slice(pem.key.as_bytes()).unwrap(),
-                )
-                .unwrap(),
-            None => builder.with_no_client_auth(),
-        };
-        config.alpn_protocols = vec![alpn.to_vec()];
-        let tcp = TcpStream::connect(addr).await?;
-        TlsConnector::from(Arc::new(config))
-            .connect(ServerName::try_from("localhost").unwrap(), tcp)
-            .await
+        tls_connect(&self.ca.pem, addr, alpn, identity).await
     }
+}
+
+/// A raw rustls connection to `addr` offering `alpn`, checking the server's certificate (for
+/// `localhost`) against `ca_pem`, with a client certificate when given.
+async fn tls_connect(
+    ca_pem: &str,
+    addr: SocketAddr,
+    alpn: &[u8],
+    identity: Option<&Pem>,
+) -> io::Result<TlsStream<TcpStream>> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(loginprofiled::tls::provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let mut config = match identity {
+        Some(pem) => builder
+            .with_client_auth_cert(
+                CertificateDer::pem_slice_iter(pem.cert.as_bytes())
+                    .collect::<Result<_, _>>()
+                    .unwrap(),
+                PrivateKeyDer::from_pem_slice(pem.key.as_bytes()).unwrap(),
+            )
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![alpn.to_vec()];
+    let tcp = TcpStream::connect(addr).await?;
+    TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
 }
 
 /// The certificate the server presented on a connection.
@@ -299,7 +309,7 @@ async fn a_renewed_certificate_is_served_to_new_connections_while_open_ones_keep
                     if connects.fetch_add(1, Ordering::SeqCst) > 0 {
                         return Err(io::Error::other("this test allows one connection only"));
                     }
-                    let stream = connect_with_ca(&ca_pem, addr).await?;
+                    let stream = tls_connect(&ca_pem, addr, b"h2", None).await?;
                     Ok::<_, io::Error>(TokioIo::new(stream))
                 }
             }))
@@ -338,24 +348,6 @@ async fn a_renewed_certificate_is_served_to_new_connections_while_open_ones_keep
     assert_eq!(served_cert(&stream), der(&renewed));
     list_users(open).await.unwrap();
     assert_eq!(connects.load(Ordering::SeqCst), 1);
-}
-
-/// A rustls connection (ALPN h2) trusting `ca_pem`, for a hand-made tonic connector.
-async fn connect_with_ca(ca_pem: &str, addr: SocketAddr) -> io::Result<TlsStream<TcpStream>> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
-        .unwrap();
-    let mut config = rustls::ClientConfig::builder_with_provider(loginprofiled::tls::provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let tcp = TcpStream::connect(addr).await?;
-    TlsConnector::from(Arc::new(config))
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
-        .await
 }
 
 #[tokio::test]
