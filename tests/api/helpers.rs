@@ -64,6 +64,8 @@ pub fn test_config(data_dir: PathBuf) -> ServeConfig {
         grace_period: Duration::from_secs(5),
         lockout: LockoutRule::default(),
         limits: Limits::default(),
+        tls: None,
+        health_listen: None,
     }
 }
 
