@@ -4,10 +4,9 @@
 
 use super::{
     IamError, Service, Tag, UserName, UserPath, Violations,
-    input::check_range,
     marker::Listing,
     tags::{self, fold},
-    users::DEFAULT_MAX_ITEMS,
+    users::parse_max_items,
 };
 use crate::store::{ReplaceUser, UserRecord};
 
@@ -113,12 +112,7 @@ impl ListUserTags {
         let mut violations = Violations::default();
         let name = violations.check(UserName::parse("userName", user_name));
         let after = violations.check(USER_TAGS.parse_marker(marker));
-        let max_items = match max_items {
-            0 => Some(DEFAULT_MAX_ITEMS),
-            n => violations
-                .check(check_range("maxItems", n.into(), 1, 1000))
-                .and_then(|()| usize::try_from(n).ok()),
-        };
+        let max_items = violations.check(parse_max_items(max_items));
         match (name, after, max_items) {
             (Some(name), Some(after), Some(max_items)) => Ok(Self {
                 name,

@@ -14,7 +14,7 @@ use super::{
 use crate::store::{DeleteUser, InsertUser, UserRecord};
 
 /// What `max_items` 0 means in every listing.
-pub(super) const DEFAULT_MAX_ITEMS: usize = 100;
+const DEFAULT_MAX_ITEMS: usize = 100;
 const USERS: Listing = Listing {
     operation: "ListUsers",
     prefix: "u1:",
@@ -75,12 +75,7 @@ impl ListUsers {
         let mut violations = Violations::default();
         let prefix = violations.check(PathPrefix::parse("pathPrefix", path_prefix));
         let after = violations.check(USERS.parse_marker(marker));
-        let max_items = match max_items {
-            0 => Some(DEFAULT_MAX_ITEMS),
-            n => violations
-                .check(check_range("maxItems", n.into(), 1, 1000))
-                .and_then(|()| usize::try_from(n).ok()),
-        };
+        let max_items = violations.check(parse_max_items(max_items));
         match (prefix, after, max_items) {
             (Some(prefix), Some(after), Some(max_items)) => Ok(Self {
                 prefix,
@@ -90,6 +85,16 @@ impl ListUsers {
             _ => Err(violations.into()),
         }
     }
+}
+
+/// A listing's `maxItems`: 0 means 100; otherwise 1 to 1000.
+pub(super) fn parse_max_items(max_items: i32) -> Result<usize, Violations> {
+    if max_items == 0 {
+        return Ok(DEFAULT_MAX_ITEMS);
+    }
+    check_range("maxItems", max_items.into(), 1, 1000)?;
+    // 1 to 1000 by now, so the conversion cannot fail.
+    Ok(usize::try_from(max_items).unwrap_or(DEFAULT_MAX_ITEMS))
 }
 
 /// One page of ListUsers.
