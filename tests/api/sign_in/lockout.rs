@@ -406,3 +406,18 @@ async fn failure_counts_of_idle_names_are_forgotten_but_locks_are_kept() {
     );
     assert_eq!(verify(&app, "again", GOOD).await, VerifyResult::Locked);
 }
+
+#[tokio::test]
+async fn attempts_in_flight_are_not_forgotten_before_their_lease_ends() {
+    let app = spawn_app_with(|c| c.lockout = lockout(1)).await;
+    with_profile(&app, "alice", GOOD, false).await;
+    in_flight_elsewhere(&app, "alice", 1).await;
+    assert_eq!(app.service.forget_stale_failures().await.unwrap(), 0);
+    let refused = verify_or_status(app.profiles(), "alice".into(), GOOD.into())
+        .await
+        .expect_err("the attempt in flight still counts");
+    assert_throttled(&refused);
+
+    app.clock.advance(ATTEMPT_LEASE);
+    assert_eq!(app.service.forget_stale_failures().await.unwrap(), 1);
+}
