@@ -1,5 +1,5 @@
-//! Callers and their rights: the tokens file (bearer tokens for gRPC, access keys for the
-//! Query API) and the scopes that decide which operations a caller may call.
+//! Callers and their rights: the tokens file (bearer tokens and client certificates for gRPC,
+//! access keys for the Query API) and the scopes that decide which operations a caller may call.
 
 use std::{fmt, path::Path};
 
@@ -95,11 +95,22 @@ impl fmt::Debug for AccessKey {
     }
 }
 
+/// A client certificate caller: a verified certificate naming `subject` (a SAN URI such as a
+/// SPIFFE ID, or a SAN DNS name) calls as `name` with `scopes`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertificateCaller {
+    name: String,
+    subject: String,
+    scopes: Vec<Scope>,
+}
+
 /// The callers a tokens file admits.
 #[derive(Clone, Default)]
 pub struct Tokens {
     tokens: Vec<Token>,
     access_keys: Vec<AccessKey>,
+    certificates: Vec<CertificateCaller>,
     /// The file holds raw access-key secrets and others than its owner may read it.
     secrets_exposed: bool,
 }
@@ -110,6 +121,7 @@ impl fmt::Debug for Tokens {
         f.debug_struct("Tokens")
             .field("tokens", &names)
             .field("access_keys", &self.access_keys)
+            .field("certificates", &self.certificates)
             .finish()
     }
 }
@@ -121,6 +133,8 @@ struct TokensFile {
     token: Vec<TokenEntry>,
     #[serde(default)]
     access_key: Vec<AccessKeyEntry>,
+    #[serde(default)]
+    certificate: Vec<CertificateCaller>,
 }
 
 #[derive(Deserialize)]
@@ -189,11 +203,29 @@ impl Tokens {
                 user: entry.user,
             })
             .collect();
+        for entry in &file.certificate {
+            anyhow::ensure!(
+                !entry.scopes.is_empty(),
+                "certificate {:?} has no scopes",
+                entry.name
+            );
+            anyhow::ensure!(
+                !entry.subject.is_empty(),
+                "certificate {:?} has an empty subject",
+                entry.name
+            );
+        }
         Ok(Self {
             tokens,
             access_keys,
+            certificates: file.certificate,
             secrets_exposed: false,
         })
+    }
+
+    /// Whether the file names any certificate callers (which only mutual TLS can present).
+    pub fn has_certificate_callers(&self) -> bool {
+        !self.certificates.is_empty()
     }
 
     /// The caller a bearer token belongs to. Compares digests in constant time and looks at
@@ -211,6 +243,19 @@ impl Tokens {
             scopes: t.scopes.clone(),
             user: None,
         })
+    }
+
+    /// The caller a verified client certificate is, by its SAN URIs and DNS names (exact match;
+    /// the first entry that matches any of them).
+    pub fn certificate_caller(&self, subject_names: &[String]) -> Option<Caller> {
+        self.certificates
+            .iter()
+            .find(|entry| subject_names.contains(&entry.subject))
+            .map(|entry| Caller {
+                name: entry.name.clone(),
+                scopes: entry.scopes.clone(),
+                user: None,
+            })
     }
 
     /// The access key with this id, for SigV4 verification.
@@ -283,7 +328,49 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_caller_matches_one_of_its_subject_names_exactly() {
+        let tokens = Tokens::parse(
+            "[[certificate]]\nname = 'signin'\nsubject = 'spiffe://cluster.local/ns/app/sa/signin'\nscopes = ['signin']\n\
+             [[certificate]]\nname = 'ops'\nsubject = 'ops.internal'\nscopes = ['admin']\n",
+        )
+        .unwrap();
+        let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let caller = tokens
+            .certificate_caller(&names(&[
+                "other.internal",
+                "spiffe://cluster.local/ns/app/sa/signin",
+            ]))
+            .unwrap();
+        assert_eq!(
+            (caller.name.as_str(), caller.scopes),
+            ("signin", vec![Scope::Signin])
+        );
+        assert_eq!(
+            tokens
+                .certificate_caller(&names(&["ops.internal"]))
+                .unwrap()
+                .name,
+            "ops"
+        );
+        assert!(
+            tokens
+                .certificate_caller(&names(&["spiffe://cluster.local/ns/app/sa/signin/x"]))
+                .is_none()
+        );
+        assert!(
+            tokens
+                .certificate_caller(&names(&["OPS.internal"]))
+                .is_none()
+        );
+        assert!(tokens.certificate_caller(&[]).is_none());
+        assert!(tokens.has_certificate_callers());
+    }
+
+    #[test]
     fn malformed_entries_are_refused() {
+        assert!(Tokens::parse("[[certificate]]\nname='a'\nsubject='x'\nscopes=[]").is_err());
+        assert!(Tokens::parse("[[certificate]]\nname='a'\nsubject=''\nscopes=['read']").is_err());
+        assert!(Tokens::parse("[[certificate]]\nname='a'\nscopes=['read']").is_err());
         assert!(Tokens::parse("[[token]]\nname='a'\nsha256='abc'\nscopes=['admin']").is_err());
         assert!(Tokens::parse("[[token]]\nname='a'\nsha256='00'\nscopes=['root']").is_err());
         assert!(Tokens::parse("[[tokens]]\nname='a'").is_err());

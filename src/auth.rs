@@ -1,5 +1,6 @@
-//! The gRPC caller-auth layer: bearer token -> caller -> scope check, before any handler runs.
-//! Health and reflection are open; with no tokens configured every call is admitted.
+//! The gRPC caller-auth layer: client certificate or bearer token -> caller -> scope check,
+//! before any handler runs. Health and reflection are open; with no tokens configured every call
+//! is admitted.
 
 use std::{
     future::Future,
@@ -14,6 +15,7 @@ use tower::{Layer, Service};
 use crate::{
     access::{Caller, Tokens},
     domain::IamError,
+    tls::PeerInfo,
 };
 
 /// Path prefixes that need no token.
@@ -68,12 +70,7 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         match self.check(&request) {
-            Ok(caller) => {
-                if let Some(caller) = caller {
-                    tracing::Span::current().record("caller", caller.name.as_str());
-                }
-                Box::pin(self.inner.call(request))
-            }
+            Ok(_) => Box::pin(self.inner.call(request)),
             Err(error) => {
                 let response = tonic::Status::from(error).into_http();
                 Box::pin(async move { Ok(response) })
@@ -93,28 +90,18 @@ impl<S> Auth<S> {
         if OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
             return Ok(None);
         }
-        let mut headers = request
-            .headers()
-            .get_all(http::header::AUTHORIZATION)
-            .iter();
-        let header = headers.next().ok_or_else(|| {
-            IamError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
-        })?;
-        if headers.next().is_some() {
-            // Which one would win depends on the proxies in between: refuse rather than guess.
-            return Err(IamError::InvalidClientTokenId(
-                "The request carries more than one authorization header; send exactly one."
-                    .to_owned(),
-            ));
-        }
-        let token = header.to_str().ok().and_then(bearer_token);
-        let caller = token
-            .and_then(|token| tokens.authenticate(token))
-            .ok_or_else(|| {
-                IamError::InvalidClientTokenId(
-                    "The security token included in the request is invalid.".to_owned(),
-                )
-            })?;
+        // A verified client certificate that the tokens file names decides; otherwise the
+        // bearer token does.
+        let certificate_caller = request
+            .extensions()
+            .get::<PeerInfo>()
+            .and_then(|peer| tokens.certificate_caller(&peer.client_names));
+        let caller = match certificate_caller {
+            Some(caller) => caller,
+            None => bearer_caller(tokens, request)?,
+        };
+        // Named in the access log whether or not the scope allows the call.
+        tracing::Span::current().record("caller", caller.name.as_str());
         let operation = path.rsplit('/').next().unwrap_or_default();
         if !caller.may(operation) {
             return Err(IamError::AccessDenied(format!(
@@ -124,6 +111,31 @@ impl<S> Auth<S> {
         }
         Ok(Some(caller))
     }
+}
+
+/// The caller whose bearer token the request carries, or why there is none.
+fn bearer_caller<B>(tokens: &Tokens, request: &Request<B>) -> Result<Caller, IamError> {
+    let mut headers = request
+        .headers()
+        .get_all(http::header::AUTHORIZATION)
+        .iter();
+    let header = headers.next().ok_or_else(|| {
+        IamError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
+    })?;
+    if headers.next().is_some() {
+        // Which one would win depends on the proxies in between: refuse rather than guess.
+        return Err(IamError::InvalidClientTokenId(
+            "The request carries more than one authorization header; send exactly one.".to_owned(),
+        ));
+    }
+    let token = header.to_str().ok().and_then(bearer_token);
+    token
+        .and_then(|token| tokens.authenticate(token))
+        .ok_or_else(|| {
+            IamError::InvalidClientTokenId(
+                "The security token included in the request is invalid.".to_owned(),
+            )
+        })
 }
 
 /// The token of a `Bearer` credential. The scheme is matched without regard to case (RFC 7235

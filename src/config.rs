@@ -9,10 +9,12 @@ use crate::{
     access::{Scope, Tokens},
     domain::LockoutRule,
     password::{HashCost, PoolSize},
+    tls::Tls,
 };
 
 mod bounds;
 mod listen;
+mod transport;
 
 pub use listen::ListenAddr;
 use listen::parse_http_listen;
@@ -142,6 +144,20 @@ pub struct ServeArgs {
     /// Largest request message accepted, in bytes (passwords are at most 128 characters).
     #[arg(long, env = "LOGINPROFILED_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
     pub max_message_bytes: usize,
+    /// PEM certificate (chain) to serve TLS with on --listen (TCP) and --http-listen; re-read
+    /// when it changes.
+    #[arg(long, env = "LOGINPROFILED_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "LOGINPROFILED_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s): clients must present a certificate signed by one (mutual TLS).
+    #[arg(long, env = "LOGINPROFILED_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Also serve plaintext gRPC health (grpc.health.v1.Health only) on HOST:PORT, for probes
+    /// that cannot speak TLS.
+    #[arg(long, env = "LOGINPROFILED_HEALTH_LISTEN")]
+    pub health_listen: Option<String>,
 }
 
 /// The validated configuration of `serve`.
@@ -162,6 +178,10 @@ pub struct ServeConfig {
     pub grace_period: Duration,
     pub lockout: LockoutRule,
     pub limits: Limits,
+    /// TLS on the TCP listeners; None: plaintext.
+    pub tls: Option<Tls>,
+    /// The plaintext health-only gRPC address, if any.
+    pub health_listen: Option<SocketAddr>,
 }
 
 /// Bounds on what callers can make the server hold at once.
@@ -230,6 +250,8 @@ impl ServeArgs {
         );
         let pool = problems.keep_all(self.pool());
         let limits = problems.keep_all(self.limits());
+        let tls = self.tls(&mut problems);
+        let health_listen = problems.keep(self.health_listen_addr());
         let drain_delay = problems.keep(duration("--drain-delay", &self.drain_delay));
         let grace_period = problems.keep(duration("--grace-period", &self.grace_period));
         let lockout_base = problems.keep(duration("--lockout-base", &self.lockout_base));
@@ -267,6 +289,7 @@ impl ServeArgs {
             limits,
             (drain_delay, grace_period),
             lockout,
+            (tls, health_listen),
         ) {
             (
                 (Some(listen), Some(http_listen)),
@@ -276,6 +299,7 @@ impl ServeArgs {
                 Some(limits),
                 (Some(drain_delay), Some(grace_period)),
                 Some(lockout),
+                (Some(tls), Some(health_listen)),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
                 http_listen,
@@ -290,6 +314,8 @@ impl ServeArgs {
                 grace_period,
                 lockout,
                 limits,
+                tls,
+                health_listen,
             }),
             _ => Err(ConfigErrors(problems.0)),
         }

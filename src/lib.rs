@@ -10,6 +10,7 @@
 //! - [`domain`]: the operations, validated inputs and the one error type, free of protocols.
 //! - [`password`]: argon2id on a bounded pool of dedicated threads.
 //! - [`store`]: the narrow storage trait and its sled implementation.
+//! - [`tls`]: TLS and mutual TLS for both listeners, with certificates reloaded in place.
 //!
 //! A call: HTTP/2 frame -> access log (request id, span) -> auth (token -> scopes) -> generated
 //! tonic server -> adapter -> domain operation -> hashing pool / store -> result or `IamError`
@@ -27,3 +28,4 @@ pub mod server;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

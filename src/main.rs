@@ -30,6 +30,8 @@ fn main() -> ExitCode {
                 }
             };
             telemetry::init(config.log_format);
+            // The one rustls crypto provider, before anything could want one.
+            loginprofiled::tls::install_crypto_provider();
             let runtime =
                 tokio::runtime::Runtime::new().expect("starting the tokio runtime should not fail");
             match runtime.block_on(server::serve(config)) {

@@ -25,13 +25,17 @@ use crate::{
     password::Hasher,
     query_api::QueryApi,
     store::SledStore,
+    tls,
 };
 
 mod connections;
 mod health;
+mod transport;
 mod unix_socket;
 
 use health::Health;
+pub use transport::Listeners;
+use transport::{bind_tcp, serve_health, warn_about_transport};
 pub use unix_socket::SocketFile;
 
 /// The service with its configuration, ready to serve.
@@ -112,26 +116,35 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
              make it readable by the service's user only (chmod 600)"
         );
     }
+    warn_about_transport(&config);
     let app = App::open(config, Arc::new(SystemClock))?;
     let listener = Listener::bind(&app.config.listen).await?;
-    let http_listener = match app.config.http_listen {
-        Some(addr) => Some(
-            TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding the Query API on {addr}"))?,
-        ),
-        None => None,
-    };
+    let http_listener = bind_tcp(app.config.http_listen, "the Query API").await?;
+    let health_listener = bind_tcp(app.config.health_listen, "the health port").await?;
     tracing::info!(
         listen = listener.local_addr(),
         http_listen = http_listener
             .as_ref()
             .and_then(|l| l.local_addr().ok())
             .map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        health_listen = health_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        tls = match &app.config.tls {
+            Some(tls) if tls.is_mutual() => "mutual",
+            Some(_) => "on",
+            None => "off",
+        },
         data_dir = %app.config.data_dir.display(),
         "serving"
     );
-    run_with_http(listener, http_listener, app, crate::shutdown::signal()).await
+    let listeners = Listeners {
+        grpc: listener,
+        http: http_listener,
+        health: health_listener,
+    };
+    run_with_listeners(listeners, app, crate::shutdown::signal()).await
 }
 
 /// Serves gRPC only; see [`run_with_http`].
@@ -152,6 +165,25 @@ pub async fn run_with_http(
     app: App,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let listeners = Listeners {
+        grpc: listener,
+        http: http_listener,
+        health: None,
+    };
+    run_with_listeners(listeners, app, shutdown).await
+}
+
+/// [`run_with_http`], plus the plaintext health port when one is bound.
+pub async fn run_with_listeners(
+    listeners: Listeners,
+    app: App,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let Listeners {
+        grpc: listener,
+        http: http_listener,
+        health: health_listener,
+    } = listeners;
     let App { service, config } = app;
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Health::start(reporter).await;
@@ -171,6 +203,11 @@ pub async fn run_with_http(
         }
         let _ = draining_tx.send(true);
     };
+    let health_only = serve_health(
+        health_listener,
+        health_service.clone(),
+        draining(draining_rx.clone()),
+    );
     let grpc = serve_grpc(
         listener,
         &service,
@@ -179,15 +216,22 @@ pub async fn run_with_http(
         draining(draining_rx.clone()),
     );
     let http = serve_http(http_listener, &service, &config, draining(draining_rx));
-    let serving = async { tokio::try_join!(grpc, http).map(drop) };
+    let serving = async { tokio::try_join!(grpc, http, health_only).map(drop) };
     // Runs beside serving and stops with it, so no handle on the store outlives `run`.
     let sweeping = forget_stale_failures(service.clone());
     let probing = health::watch_store(service.clone(), health);
-    tokio::pin!(serving, stop_accepting, sweeping, probing);
+    let reloading = async {
+        match &config.tls {
+            Some(tls) => tls.watch().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(serving, stop_accepting, sweeping, probing, reloading);
     tokio::select! {
         result = &mut serving => result?,
         () = &mut sweeping => {}
         () = &mut probing => {}
+        () = &mut reloading => {}
         () = &mut stop_accepting => {
             match tokio::time::timeout(config.grace_period, &mut serving).await {
                 Ok(result) => result?,
@@ -266,7 +310,13 @@ async fn serve_grpc(
         Listener::Tcp(listener) => {
             let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
             let incoming = connections::limit(incoming, limits.max_connections);
-            router.serve_with_incoming_shutdown(incoming, stop).await
+            match &config.tls {
+                Some(tls) => {
+                    let incoming = tls::incoming(incoming, tls.server_config(tls::ALPN_GRPC));
+                    router.serve_with_incoming_shutdown(incoming, stop).await
+                }
+                None => router.serve_with_incoming_shutdown(incoming, stop).await,
+            }
         }
         // The socket file stays until serving ends, and is removed then (if still ours).
         Listener::Unix(listener, _socket_file) => {
@@ -290,12 +340,20 @@ async fn serve_http(
         return Ok(());
     };
     let query_api = QueryApi::new(service.clone(), config.tokens.clone()).router();
-    axum::serve(
-        connections::CappedListener::new(listener, config.limits.max_connections),
-        query_api,
-    )
-    .with_graceful_shutdown(stop)
-    .await
+    let listener = connections::CappedListener::new(listener, config.limits.max_connections);
+    match &config.tls {
+        Some(tls) => {
+            let listener = tls::TlsListener::new(listener, tls.server_config(tls::ALPN_HTTP));
+            axum::serve(listener, query_api)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+        None => {
+            axum::serve(listener, query_api)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+    }
     .context("serving the Query API over HTTP")
 }
 

@@ -50,7 +50,7 @@ pub(super) fn parse_http_listen(raw: &str) -> Result<Option<SocketAddr>, String>
 
 /// `HOST:PORT` with an IP address as HOST, or a problem that says what is wrong with `raw`
 /// (`alternatives` names the other accepted forms).
-fn socket_addr(flag: &str, raw: &str, alternatives: &str) -> Result<SocketAddr, String> {
+pub(super) fn socket_addr(flag: &str, raw: &str, alternatives: &str) -> Result<SocketAddr, String> {
     if let Ok(addr) = raw.parse() {
         return Ok(addr);
     }

@@ -64,6 +64,8 @@ pub fn test_config(data_dir: PathBuf) -> ServeConfig {
         grace_period: Duration::from_secs(5),
         lockout: LockoutRule::default(),
         limits: Limits::default(),
+        tls: None,
+        health_listen: None,
     }
 }
 
@@ -98,7 +100,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
 pub async fn start(config: ServeConfig, data_dir: tempfile::TempDir) -> TestApp {
     LazyLock::force(&TRACING);
     let clock = Arc::new(ManualClock::new(SystemTime::now()));
-    let app = App::open(config.clone(), clock.clone()).expect("opening the app");
+    let app = open_app(&config, clock.clone()).await;
     let service = app.service.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -126,6 +128,25 @@ pub async fn start(config: ServeConfig, data_dir: tempfile::TempDir) -> TestApp 
         token: None,
         shutdown: Some(shutdown_tx),
         server: Some(server),
+    }
+}
+
+/// Opens the app. On a restart within the process, sled's background threads may hold the
+/// directory's lock for a moment after the last handle is gone, so a held lock is retried for a
+/// few seconds (a separate process releases it at exit and needs no such wait).
+async fn open_app(config: &ServeConfig, clock: Arc<ManualClock>) -> App {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match App::open(config.clone(), clock.clone()) {
+            Ok(app) => return app,
+            Err(error)
+                if format!("{error:#}").contains("another process holds it")
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => panic!("opening the app: {error:#}"),
+        }
     }
 }
 

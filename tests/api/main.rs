@@ -23,5 +23,6 @@ mod reflection;
 mod sign_in;
 mod socket_file;
 mod startup;
+mod tls;
 mod unix_socket;
 mod users;

@@ -74,10 +74,9 @@ async fn a_flood_is_shed_with_throttling_and_retry_info_while_reads_go_on() {
         }
     }
     assert_eq!(created + throttled, 40, "every call is answered");
-    assert!(
-        created >= 3,
-        "the running and queued calls succeed: {created}"
-    );
+    // At least the queue's two places succeed: when the whole flood arrives before the one
+    // worker takes its first job, the queue holds two and nothing is running yet.
+    assert!(created >= 2, "the queued calls succeed: {created}");
     assert!(throttled >= 20, "most of the flood is shed: {throttled}");
 }
 

@@ -1,15 +1,19 @@
 """Fixtures: freshly started loginprofiled servers, on a Unix socket or on loopback TCP, for the
-real gRPC clients (grpcurl, grpcio, @grpc/grpc-js). run.sh sets the environment."""
+real gRPC clients (grpcurl, grpcio, @grpc/grpc-js), and the stubs grpcio calls them with.
+run.sh sets the environment."""
 
+import importlib
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import sys
 import time
 import uuid
 
 import pytest
+from grpc_tools import protoc
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PROTO_ROOT = os.path.join(ROOT, "proto")
@@ -118,3 +122,20 @@ def grpcurl(*args, stdin=None):
         input=stdin, capture_output=True, text=True, timeout=60,
     )
     return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def pb(tmp_path_factory):
+    """The messages and stubs of iam.loginprofile.v1, generated as a Python user would."""
+    out = tmp_path_factory.mktemp("stubs")
+    well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
+    status = protoc.main([
+        "protoc", f"-I{PROTO_ROOT}", f"-I{well_known}",
+        f"--python_out={out}", f"--grpc_python_out={out}",
+        "iam/loginprofile/v1/loginprofile.proto",
+    ])
+    assert status == 0
+    sys.path.insert(0, str(out))
+    messages = importlib.import_module("iam.loginprofile.v1.loginprofile_pb2")
+    stubs = importlib.import_module("iam.loginprofile.v1.loginprofile_pb2_grpc")
+    return messages, stubs

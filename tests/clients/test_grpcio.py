@@ -2,9 +2,6 @@
 file, over a Unix socket with each `:authority` a client may send there, and through reflection
 alone (no proto files), as grpcurl does, over both transports."""
 
-import importlib
-import os
-import sys
 import urllib.parse
 
 import grpc
@@ -15,26 +12,6 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 from grpc_status import rpc_status
-from grpc_tools import protoc
-
-from conftest import PROTO_ROOT
-
-
-@pytest.fixture(scope="session")
-def pb(tmp_path_factory):
-    """The messages and stubs of iam.loginprofile.v1, generated as a Python user would."""
-    out = tmp_path_factory.mktemp("stubs")
-    well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
-    status = protoc.main([
-        "protoc", f"-I{PROTO_ROOT}", f"-I{well_known}",
-        f"--python_out={out}", f"--grpc_python_out={out}",
-        "iam/loginprofile/v1/loginprofile.proto",
-    ])
-    assert status == 0
-    sys.path.insert(0, str(out))
-    messages = importlib.import_module("iam.loginprofile.v1.loginprofile_pb2")
-    stubs = importlib.import_module("iam.loginprofile.v1.loginprofile_pb2_grpc")
-    return messages, stubs
 
 
 def authorities(socket):

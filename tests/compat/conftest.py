@@ -52,7 +52,8 @@ def free_port():
 class Server:
     """One `loginprofiled serve` process with a temporary data directory."""
 
-    def __init__(self, tokens):
+    def __init__(self, tokens, tls=()):
+        """`tls`: extra flags such as `--tls-cert F --tls-key F`; the Query API is then HTTPS."""
         self.dir = tempfile.mkdtemp(prefix="lpd-compat-")
         self.grpc_port, self.http_port = free_port(), free_port()
         args = [
@@ -62,6 +63,7 @@ class Server:
             "--data-dir", os.path.join(self.dir, "data"),
             "--argon2-memory-kib", "1024", "--argon2-iterations", "1",
             "--log-format", "json",
+            *tls,
         ]
         if tokens:
             path = os.path.join(self.dir, "tokens.toml")
@@ -71,7 +73,8 @@ class Server:
             args += ["--tokens-file", path]
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        self.url = f"http://127.0.0.1:{self.http_port}"
+        self.url = (f"https://localhost:{self.http_port}" if tls
+                    else f"http://127.0.0.1:{self.http_port}")
         deadline = time.time() + 30
         while time.time() < deadline:
             assert self.process.poll() is None, self.logs()

@@ -48,6 +48,8 @@ pub(crate) fn config(
             store_cache_bytes: cache_bytes,
             ..Limits::default()
         },
+        tls: None,
+        health_listen: None,
     }
 }
 
