@@ -20,7 +20,7 @@ pub use error::{FieldViolation, IamError, Violations};
 pub use input::{Password, PathPrefix, UserName, UserPath};
 pub use login_profiles::{CreateLoginProfile, LoginProfile, UpdateLoginProfile};
 pub use policy::{PasswordPolicy, PasswordPolicyFields, Rules, SYMBOLS, UpdatePasswordPolicy};
-pub use sign_in::{ChangePassword, LockoutRule, Verdict, VerifyPassword};
+pub use sign_in::{ATTEMPT_LEASE, ChangePassword, LockoutRule, Verdict, VerifyPassword};
 pub use tags::{MAX_TAGS, Tag};
 pub use users::{CreateUser, ListUsers, User, UserList};
 

@@ -12,7 +12,9 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-pub use records::{LockoutRecord, PolicyRecord, ProfileRecord, TagRecord, UserRecord};
+pub use records::{
+    InFlightAttempt, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord, UserRecord,
+};
 pub use sled_store::SledStore;
 
 /// Storage failures carry their cause for the log; the caller only ever sees ServiceFailure.
@@ -136,15 +138,18 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn delete_policy(&self) -> StoreResult<bool>;
 
     /// Applies `update` to the lockout state of `key` atomically (absent state is the default)
-    /// and returns the new state. Durable within a second.
+    /// and returns the state before and after the update that was applied. `update` may run
+    /// more than once under contention; only one run's result is stored. Durable within a
+    /// second.
     async fn update_lockout(
         &self,
         key: &str,
-        update: &(dyn Fn(LockoutRecord) -> LockoutRecord + Send + Sync),
-    ) -> StoreResult<LockoutRecord>;
+        update: &(dyn for<'r> Fn(&'r LockoutRecord) -> LockoutRecord + Send + Sync),
+    ) -> StoreResult<(LockoutRecord, LockoutRecord)>;
     async fn lockout(&self, key: &str) -> StoreResult<LockoutRecord>;
-    /// Removes lockout states that are not locked at `now_ms` and whose last failure is before
-    /// `forget_before_ms`; returns how many were removed. A state updated meanwhile is kept.
+    /// Removes lockout states that are not locked at `now_ms`, have no attempt in flight at
+    /// `now_ms` and whose last failure is before `forget_before_ms`; returns how many were
+    /// removed. A state updated meanwhile is kept.
     async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize>;
 
     /// Makes every write so far durable.

@@ -1,14 +1,12 @@
 //! VerifyPassword and ChangePassword: what sign-in services call, with brute-force lockout.
 //!
-//! Lockout is counted pessimistically: an attempt is recorded as a failure *before* its hash is
-//! checked, in one atomic update that also refuses attempts while the name is locked. So many
-//! parallel wrong guesses cannot get past the threshold; a success then clears the count.
-//! Unknown names are counted the same way, so lockout does not reveal who exists.
+//! Every attempt is admitted before any lookup or hashing and settled with its outcome (see
+//! [`lockout`]): only settled failures lock a name, attempts in flight only throttle it. Unknown
+//! names are counted the same way, so lockout does not reveal who exists.
 
-use std::{
-    sync::atomic::{AtomicBool, Ordering},
-    time::{Duration, SystemTime},
-};
+mod lockout;
+
+use std::time::{Duration, SystemTime};
 
 use super::{
     IamError, Password, Service, UserName, Violations,
@@ -16,54 +14,11 @@ use super::{
     login_profiles::remember,
     policy::Rules,
 };
-use crate::store::{LockoutRecord, ProfileLookup, ProfileRecord, ReplaceProfile};
+use crate::store::{ProfileLookup, ProfileRecord, ReplaceProfile};
+pub use lockout::{ATTEMPT_LEASE, LockoutRule};
+use lockout::{Admission, Settlement, to_ms_duration};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// When repeated failures lock a user name, and for how long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockoutRule {
-    /// Consecutive failures that lock the name; 0 turns lockout off.
-    pub threshold: u32,
-    /// The first lock's length; each further failure doubles it.
-    pub base: Duration,
-    /// The longest lock.
-    pub max: Duration,
-}
-
-impl Default for LockoutRule {
-    fn default() -> Self {
-        Self {
-            threshold: 10,
-            base: Duration::from_secs(1),
-            max: Duration::from_secs(15 * 60),
-        }
-    }
-}
-
-impl LockoutRule {
-    /// The state after one more (presumed) failure at `now_ms`.
-    fn count_failure(&self, state: LockoutRecord, now_ms: i64) -> LockoutRecord {
-        let failures = state.consecutive_failures.saturating_add(1);
-        let locked_until_ms = match failures.checked_sub(self.threshold) {
-            Some(beyond) => {
-                let doubling = 2u32.checked_pow(beyond.min(31)).unwrap_or(u32::MAX);
-                let lock = self.base.saturating_mul(doubling).min(self.max);
-                now_ms.saturating_add(to_ms_duration(lock))
-            }
-            None => 0,
-        };
-        LockoutRecord {
-            consecutive_failures: failures,
-            locked_until_ms,
-            last_failure_ms: now_ms,
-        }
-    }
-}
-
-fn to_ms_duration(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
 
 /// A validated VerifyPassword request.
 #[derive(Debug)]
@@ -144,23 +99,19 @@ impl ChangePassword {
     }
 }
 
-/// Whether an attempt may go ahead.
-enum Admission {
-    Proceed,
-    Locked(Duration),
-}
-
 impl Service {
     pub async fn verify_password(&self, request: VerifyPassword) -> Result<Verdict, IamError> {
         let VerifyPassword { user, password } = request;
         let key = user.key();
-        if let Admission::Locked(retry_after) = self.admit_attempt(&key).await? {
-            return Ok(Verdict::Locked { retry_after });
-        }
+        let attempt = match self.admit_attempt(&key).await? {
+            Admission::Admitted(attempt) => attempt,
+            Admission::Locked(retry_after) => return Ok(Verdict::Locked { retry_after }),
+        };
         let profile = match self.store.profile(&key).await? {
             ProfileLookup::Found(_, profile) => profile,
             ProfileLookup::NoUser | ProfileLookup::NoProfile(_) => {
                 self.hasher.verify_dummy(&password).await?;
+                attempt.settle(Settlement::Failure).await?;
                 return Ok(Verdict::InvalidCredentials);
             }
         };
@@ -169,9 +120,10 @@ impl Service {
             .verify(&password, &profile.password_hash)
             .await?;
         if !verified.matches {
+            attempt.settle(Settlement::Failure).await?;
             return Ok(Verdict::InvalidCredentials);
         }
-        self.clear_failures(&key).await?;
+        attempt.settle(Settlement::Success).await?;
         let now = self.clock.now();
         self.store.touch_user(&key, to_ms(now)).await?;
         if verified.needs_rehash {
@@ -185,8 +137,9 @@ impl Service {
         })
     }
 
-    /// Order: lockout, then user, profile and old password with one answer (InvalidCredentials,
-    /// at the cost of a real hash, counted toward lockout), then hard expiry, then the new
+    /// Order: lockout (Locked is AccessDenied, a full in-flight count Throttling), then user,
+    /// profile and old password with one answer (InvalidCredentials, at the cost of a real
+    /// hash, counted toward lockout), then hard expiry, then the new
     /// password. A caller that is the user learns first whether the user and profile exist.
     pub async fn change_password(&self, request: ChangePassword) -> Result<(), IamError> {
         let ChangePassword {
@@ -199,16 +152,20 @@ impl Service {
         if caller_is_the_user {
             self.existing_profile(&user).await?;
         }
-        if let Admission::Locked(retry_after) = self.admit_attempt(&key).await? {
-            return Err(IamError::AccessDenied(format!(
-                "Too many failed password attempts for user {user}; try again in {} seconds.",
-                retry_after.as_secs().max(1)
-            )));
-        }
+        let attempt = match self.admit_attempt(&key).await? {
+            Admission::Admitted(attempt) => attempt,
+            Admission::Locked(retry_after) => {
+                return Err(IamError::AccessDenied(format!(
+                    "Too many failed password attempts for user {user}; try again in {} seconds.",
+                    retry_after.as_secs().max(1)
+                )));
+            }
+        };
         let profile = match self.store.profile(&key).await? {
             ProfileLookup::Found(_, profile) => profile,
             ProfileLookup::NoUser | ProfileLookup::NoProfile(_) => {
                 self.hasher.verify_dummy(&old).await?;
+                attempt.settle(Settlement::Failure).await?;
                 return Err(IamError::InvalidCredentials);
             }
         };
@@ -218,9 +175,10 @@ impl Service {
             .await?
             .matches
         {
+            attempt.settle(Settlement::Failure).await?;
             return Err(IamError::InvalidCredentials);
         }
-        self.clear_failures(&key).await?;
+        attempt.settle(Settlement::Success).await?;
         let rules = self.rules().await?;
         let now = self.clock.now();
         if let Rules::Custom(policy) = &rules
@@ -283,36 +241,10 @@ impl Service {
         Ok(())
     }
 
-    /// Counts an attempt as a failure up front, unless the name is locked: one atomic update
-    /// both checks the lock and counts, so parallel attempts cannot pass a lock being set.
+    /// Admits a sign-in attempt on `key`, or refuses it before any hashing: Locked, or
+    /// Throttling when enough attempts are already in flight.
     async fn admit_attempt(&self, key: &str) -> Result<Admission, IamError> {
-        let rule = self.settings.lockout;
-        if rule.threshold == 0 {
-            return Ok(Admission::Proceed);
-        }
-        let now_ms = self.clock.now_ms();
-        // The update may run more than once under contention; the flag tells what the run that
-        // was applied decided.
-        let refused = AtomicBool::new(false);
-        let after = self
-            .store
-            .update_lockout(key, &|state| {
-                let locked = state.locked_until_ms > now_ms;
-                refused.store(locked, Ordering::SeqCst);
-                if locked {
-                    state
-                } else {
-                    rule.count_failure(state, now_ms)
-                }
-            })
-            .await?;
-        Ok(if refused.load(Ordering::SeqCst) {
-            Admission::Locked(Duration::from_millis(
-                (after.locked_until_ms - now_ms).unsigned_abs(),
-            ))
-        } else {
-            Admission::Proceed
-        })
+        lockout::admit(&self.store, &self.clock, self.settings.lockout, key).await
     }
 
     /// Forgets failure counts of names that are not locked and have not failed for
@@ -324,15 +256,6 @@ impl Service {
             .store
             .prune_lockouts(now_ms, now_ms.saturating_sub(window))
             .await?)
-    }
-
-    async fn clear_failures(&self, key: &str) -> Result<(), IamError> {
-        if self.settings.lockout.threshold > 0 {
-            self.store
-                .update_lockout(key, &|_| LockoutRecord::default())
-                .await?;
-        }
-        Ok(())
     }
 
     /// Replaces a hash made with old parameters; a concurrent change wins and makes this moot.

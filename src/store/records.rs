@@ -73,8 +73,8 @@ pub struct PolicyRecord {
     pub hard_expiry: Option<bool>,
 }
 
-/// Consecutive failed verifications of one user name.
-#[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
+/// Consecutive failed verifications of one user name, and the attempts still being checked.
+#[derive(Clone, PartialEq, Eq, prost::Message)]
 pub struct LockoutRecord {
     #[prost(uint32, tag = "1")]
     pub consecutive_failures: u32,
@@ -84,4 +84,19 @@ pub struct LockoutRecord {
     /// When the last failure happened, for evicting old entries.
     #[prost(int64, tag = "3")]
     pub last_failure_ms: i64,
+    /// Attempts admitted and not settled yet; each counts against the threshold until it is
+    /// settled or its lease ends (so a crashed process leaves none behind for long).
+    #[prost(message, repeated, tag = "4")]
+    pub in_flight: Vec<InFlightAttempt>,
+}
+
+/// One admitted attempt whose hash is being checked.
+#[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
+pub struct InFlightAttempt {
+    /// Random, so that settling removes exactly this attempt.
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    /// The attempt stops counting at this time, settled or not.
+    #[prost(int64, tag = "2")]
+    pub lease_until_ms: i64,
 }

@@ -361,19 +361,26 @@ impl Store for SledStore {
     async fn update_lockout(
         &self,
         key: &str,
-        update: &(dyn Fn(LockoutRecord) -> LockoutRecord + Send + Sync),
-    ) -> StoreResult<LockoutRecord> {
+        update: &(dyn for<'r> Fn(&'r LockoutRecord) -> LockoutRecord + Send + Sync),
+    ) -> StoreResult<(LockoutRecord, LockoutRecord)> {
         // A record that fails to decode counts as no failures rather than blocking sign-in.
-        let updated = self.lockouts.update_and_fetch(key, |current| {
-            let state = current
+        let decode = |bytes: Option<&[u8]>| {
+            bytes
                 .and_then(|b| LockoutRecord::decode(b).ok())
-                .unwrap_or_default();
-            let next = update(state);
-            (next != LockoutRecord::default()).then(|| next.encode_to_vec())
-        })?;
-        Ok(updated
-            .and_then(|b| LockoutRecord::decode(&*b).ok())
-            .unwrap_or_default())
+                .unwrap_or_default()
+        };
+        // Compare-and-swap until no other writer came between the read and the write, so the
+        // state returned as `before` is the one the stored `after` was computed from.
+        let mut current = self.lockouts.get(key)?;
+        loop {
+            let before = decode(current.as_deref());
+            let after = update(&before);
+            let next = (after != LockoutRecord::default()).then(|| after.encode_to_vec());
+            match self.watch(self.lockouts.compare_and_swap(key, current, next))? {
+                Ok(()) => return Ok((before, after)),
+                Err(conflict) => current = conflict.current,
+            }
+        }
     }
 
     async fn lockout(&self, key: &str) -> StoreResult<LockoutRecord> {
@@ -389,7 +396,9 @@ impl Store for SledStore {
         for entry in self.lockouts.iter() {
             let (key, bytes) = entry?;
             let stale = LockoutRecord::decode(&*bytes).map_or(true, |s| {
-                s.locked_until_ms <= now_ms && s.last_failure_ms < forget_before_ms
+                s.locked_until_ms <= now_ms
+                    && s.last_failure_ms < forget_before_ms
+                    && s.in_flight.iter().all(|a| a.lease_until_ms <= now_ms)
             });
             // Compare-and-swap: a failure recorded since the read keeps the entry.
             if stale
