@@ -17,7 +17,7 @@ pub enum Scope {
     Admin,
     /// What a sign-in service needs: VerifyPassword, ChangePassword and reads of one user.
     Signin,
-    /// Reads: GetLoginProfile, GetUser, ListUsers, GetAccountPasswordPolicy.
+    /// Reads: GetLoginProfile, GetUser, ListUsers, ListUserTags, GetAccountPasswordPolicy.
     Read,
 }
 
@@ -36,7 +36,11 @@ impl Scope {
             ),
             Scope::Read => matches!(
                 operation,
-                "GetLoginProfile" | "GetUser" | "ListUsers" | "GetAccountPasswordPolicy"
+                "GetLoginProfile"
+                    | "GetUser"
+                    | "ListUsers"
+                    | "ListUserTags"
+                    | "GetAccountPasswordPolicy"
             ),
         }
     }
@@ -322,6 +326,13 @@ mod tests {
         assert!(Scope::Signin.permits("VerifyPassword"));
         assert!(!Scope::Signin.permits("ListUsers"));
         assert!(Scope::Read.permits("ListUsers"));
+        assert!(Scope::Read.permits("ListUserTags"));
+        assert!(!Scope::Signin.permits("ListUserTags"));
+        for write in ["UpdateUser", "TagUser", "UntagUser"] {
+            assert!(Scope::Admin.permits(write));
+            assert!(!Scope::Read.permits(write));
+            assert!(!Scope::Signin.permits(write));
+        }
         assert!(!Scope::Read.permits("VerifyPassword"));
         assert!(!Scope::Read.permits("CreateUser"));
         assert!(Scope::Admin.permits("DeleteAccountPasswordPolicy"));

@@ -2,21 +2,26 @@
 //! an [`IamError`] out. Both the gRPC adapters and the Query API call these and nothing else.
 
 mod clock;
+mod directory;
 mod error;
 mod input;
 mod login_profiles;
+mod marker;
 mod policy;
 mod sign_in;
+mod tags;
 mod users;
 
 use std::sync::Arc;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use directory::{ListUserTags, TagList, TagUser, UntagUser, UpdateUser};
 pub use error::{FieldViolation, IamError, Violations};
 pub use input::{Password, PathPrefix, UserName, UserPath};
 pub use login_profiles::{CreateLoginProfile, LoginProfile, UpdateLoginProfile};
 pub use policy::{PasswordPolicy, PasswordPolicyFields, Rules, SYMBOLS, UpdatePasswordPolicy};
 pub use sign_in::{ATTEMPT_LEASE, ChangePassword, LockoutRule, Verdict, VerifyPassword};
+pub use tags::{MAX_TAGS, Tag};
 pub use users::{CreateUser, ListUsers, User, UserList};
 
 use crate::{password::Hasher, store::Store};

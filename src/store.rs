@@ -12,7 +12,9 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-pub use records::{InFlightAttempt, LockoutRecord, PolicyRecord, ProfileRecord, UserRecord};
+pub use records::{
+    InFlightAttempt, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord, UserRecord,
+};
 pub use sled_store::SledStore;
 
 /// Storage failures carry their cause for the log; the caller only ever sees ServiceFailure.
@@ -29,6 +31,16 @@ pub enum DeleteUser {
     Deleted,
     NoUser,
     HasProfile,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplaceUser {
+    Replaced,
+    NoUser,
+    /// The user changed since it was read; read it again.
+    Stale,
+    /// The new key belongs to another user.
+    NameTaken,
 }
 
 /// What a user-name key holds, as far as login profiles are concerned.
@@ -84,6 +96,17 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         limit: usize,
         filter: &(dyn for<'r> Fn(&'r UserRecord) -> bool + Send + Sync),
     ) -> StoreResult<UserPage>;
+    /// Replaces the user stored under `key` if it still equals `expected`, storing `user` under
+    /// `new_key`. When the keys differ (a rename), the login profile (with its password
+    /// history) and the lockout state move to `new_key` in the same transaction and `key` is
+    /// free at once; a `new_key` held by another user leaves everything unchanged.
+    async fn replace_user(
+        &self,
+        key: &str,
+        new_key: &str,
+        expected: &UserRecord,
+        user: UserRecord,
+    ) -> StoreResult<ReplaceUser>;
     /// Records the last successful sign-in; durable within a second, not before the reply.
     async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()>;
 

@@ -3,13 +3,13 @@
 //! Protocol adapters map it to the wire in one place each (`grpc::status`, and the Query API's
 //! XML errors); nothing else decides codes or messages.
 
-use std::{fmt, time::Duration};
+use std::{borrow::Cow, fmt, time::Duration};
 
 /// A constraint a request field failed, in the IAM ("Coral") validation form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
-    /// The member name as IAM spells it (`userName`, `maxItems`, ...).
-    pub field: &'static str,
+    /// The member name as IAM spells it (`userName`, `maxItems`, `tags.2.member.key`, ...).
+    pub field: Cow<'static, str>,
     /// The failed constraint, e.g. `Member must have length less than or equal to 64`.
     pub constraint: String,
 }
@@ -20,9 +20,9 @@ pub struct Violations(Vec<FieldViolation>);
 
 impl Violations {
     /// Records that `field` failed `constraint`.
-    pub fn push(&mut self, field: &'static str, constraint: impl Into<String>) {
+    pub fn push(&mut self, field: impl Into<Cow<'static, str>>, constraint: impl Into<String>) {
         self.0.push(FieldViolation {
-            field,
+            field: field.into(),
             constraint: constraint.into(),
         });
     }
@@ -91,6 +91,12 @@ pub enum IamError {
     EntityAlreadyExists(String),
     #[error("{0}")]
     DeleteConflict(String),
+    /// A request IAM refuses as a whole, e.g. tag keys that repeat.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A quota would be exceeded, e.g. more than 50 tags on one user.
+    #[error("{0}")]
+    LimitExceeded(String),
     #[error("{0}")]
     PasswordPolicyViolation(String),
     /// ChangePassword with a wrong old password.
@@ -140,6 +146,8 @@ impl IamError {
             Self::NoSuchEntity(_) => "NoSuchEntity",
             Self::EntityAlreadyExists(_) => "EntityAlreadyExists",
             Self::DeleteConflict(_) => "DeleteConflict",
+            Self::InvalidInput(_) => "InvalidInput",
+            Self::LimitExceeded(_) => "LimitExceeded",
             Self::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
             Self::InvalidCredentials => "InvalidCredentials",
             Self::AccessDenied(_) => "AccessDenied",

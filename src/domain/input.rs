@@ -14,44 +14,47 @@ const PATH_PREFIX_PATTERN: &str = r"\u002F[\u0021-\u007F]*";
 const PATH_MAX_LEN: usize = 512;
 
 /// Checks a length in characters against `min..=max`, in the IAM wording.
-fn check_length(
+pub(super) fn check_length(
     violations: &mut Violations,
-    field: &'static str,
+    field: &str,
     len: usize,
     min: usize,
     max: usize,
 ) {
     if len < min {
         violations.push(
-            field,
+            field.to_owned(),
             format!("Member must have length greater than or equal to {min}"),
         );
     }
     if len > max {
         violations.push(
-            field,
+            field.to_owned(),
             format!("Member must have length less than or equal to {max}"),
         );
     }
 }
 
 /// Checks every character against `allowed`; an empty value is left to the length check.
-fn check_pattern(
+pub(super) fn check_pattern(
     violations: &mut Violations,
-    field: &'static str,
+    field: &str,
     value: &str,
     allowed: impl Fn(char) -> bool,
     pattern: &str,
 ) {
     if !value.chars().all(allowed) {
         violations.push(
-            field,
+            field.to_owned(),
             format!("Member must satisfy regular expression pattern: {pattern}"),
         );
     }
 }
 
-fn finish<T>(violations: Violations, value: impl FnOnce() -> T) -> Result<T, Violations> {
+pub(super) fn finish<T>(
+    violations: Violations,
+    value: impl FnOnce() -> T,
+) -> Result<T, Violations> {
     if violations.is_empty() {
         Ok(value())
     } else {

@@ -2,18 +2,23 @@
 
 use std::time::SystemTime;
 
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::Rng as _;
 
 use super::{
-    IamError, Service, UserName, UserPath, Violations,
+    IamError, Service, Tag, UserName, UserPath, Violations,
     clock::from_ms,
     input::{PathPrefix, check_range},
+    marker::Listing,
+    tags,
 };
 use crate::store::{DeleteUser, InsertUser, UserRecord};
 
+/// What `max_items` 0 means in every listing.
 const DEFAULT_MAX_ITEMS: usize = 100;
-const MARKER_PREFIX: &str = "u1:";
+const USERS: Listing = Listing {
+    operation: "ListUsers",
+    prefix: "u1:",
+};
 
 /// A user as the API shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +29,8 @@ pub struct User {
     pub path: String,
     pub create_date: SystemTime,
     pub password_last_used: Option<SystemTime>,
+    /// In key order without regard to case; empty in listings, as IAM's ListUsers.
+    pub tags: Vec<Tag>,
 }
 
 /// A validated CreateUser request.
@@ -31,16 +38,23 @@ pub struct User {
 pub struct CreateUser {
     name: UserName,
     path: UserPath,
+    tags: Vec<Tag>,
 }
 
 impl CreateUser {
-    /// Validates the request; an empty path means `/`.
-    pub fn parse(user_name: &str, path: &str) -> Result<Self, IamError> {
+    /// Validates the request; an empty path means `/`. Tag keys that repeat without regard to
+    /// case are InvalidInput, checked after every field's shape.
+    pub fn parse(user_name: &str, path: &str, tags: Vec<Tag>) -> Result<Self, IamError> {
         let mut violations = Violations::default();
         let name = violations.check(UserName::parse("userName", user_name));
         let path = violations.check(UserPath::parse("path", path));
-        match (name, path) {
-            (Some(name), Some(path)) => Ok(Self { name, path }),
+        let tags = violations.check(tags::parse_tags("tags", tags, false));
+        match (name, path, tags) {
+            (Some(name), Some(path), Some(tags)) => Ok(Self {
+                name,
+                path,
+                tags: tags::unique(tags)?,
+            }),
             _ => Err(violations.into()),
         }
     }
@@ -60,13 +74,8 @@ impl ListUsers {
     pub fn parse(path_prefix: &str, marker: &str, max_items: i32) -> Result<Self, IamError> {
         let mut violations = Violations::default();
         let prefix = violations.check(PathPrefix::parse("pathPrefix", path_prefix));
-        let after = violations.check(parse_marker(marker));
-        let max_items = match max_items {
-            0 => Some(DEFAULT_MAX_ITEMS),
-            n => violations
-                .check(check_range("maxItems", n.into(), 1, 1000))
-                .and_then(|()| usize::try_from(n).ok()),
-        };
+        let after = violations.check(USERS.parse_marker(marker));
+        let max_items = violations.check(parse_max_items(max_items));
         match (prefix, after, max_items) {
             (Some(prefix), Some(after), Some(max_items)) => Ok(Self {
                 prefix,
@@ -78,28 +87,14 @@ impl ListUsers {
     }
 }
 
-fn parse_marker(marker: &str) -> Result<Option<String>, Violations> {
-    if marker.is_empty() {
-        return Ok(None);
+/// A listing's `maxItems`: 0 means 100; otherwise 1 to 1000.
+pub(super) fn parse_max_items(max_items: i32) -> Result<usize, Violations> {
+    if max_items == 0 {
+        return Ok(DEFAULT_MAX_ITEMS);
     }
-    URL_SAFE_NO_PAD
-        .decode(marker)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|s| s.strip_prefix(MARKER_PREFIX).map(str::to_owned))
-        .map(Some)
-        .ok_or_else(|| {
-            let mut violations = Violations::default();
-            violations.push(
-                "marker",
-                "Member must be a marker returned by a previous ListUsers call",
-            );
-            violations
-        })
-}
-
-fn issue_marker(after_key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{MARKER_PREFIX}{after_key}"))
+    check_range("maxItems", max_items.into(), 1, 1000)?;
+    // 1 to 1000 by now, so the conversion cannot fail.
+    Ok(usize::try_from(max_items).unwrap_or(DEFAULT_MAX_ITEMS))
 }
 
 /// One page of ListUsers.
@@ -118,6 +113,7 @@ impl Service {
             path: request.path.as_str().to_owned(),
             create_date_ms: self.clock.now_ms(),
             password_last_used_ms: None,
+            tags: tags::sorted_records(request.tags),
         };
         match self
             .store
@@ -156,9 +152,13 @@ impl Service {
             .store
             .list_users(request.after.as_deref(), request.max_items, &filter)
             .await?;
+        let untagged = |mut user: UserRecord| {
+            user.tags.clear();
+            self.user_view(user)
+        };
         Ok(UserList {
-            users: page.users.into_iter().map(|u| self.user_view(u)).collect(),
-            marker: page.next_after.as_deref().map(issue_marker),
+            users: page.users.into_iter().map(untagged).collect(),
+            marker: page.next_after.map(|key| USERS.issue_marker(&key)),
         })
     }
 
@@ -173,6 +173,7 @@ impl Service {
             user_name: record.user_name,
             user_id: record.user_id,
             path: record.path,
+            tags: record.tags.into_iter().map(Tag::from).collect(),
         }
     }
 }
@@ -201,15 +202,6 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         );
-    }
-
-    #[test]
-    fn markers_round_trip_and_foreign_ones_are_refused() {
-        let marker = issue_marker("bob");
-        assert_eq!(parse_marker(&marker).unwrap(), Some("bob".to_owned()));
-        assert_eq!(parse_marker("").unwrap(), None);
-        assert!(parse_marker("not-a-marker!").is_err());
-        assert!(parse_marker(&URL_SAFE_NO_PAD.encode("bob")).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use prost_types::Timestamp;
 
 use super::proto;
-use crate::domain::{LoginProfile, PasswordPolicy, User};
+use crate::domain::{LoginProfile, PasswordPolicy, Tag, User};
 
 pub(super) fn timestamp(time: SystemTime) -> Timestamp {
     Timestamp::from(time)
@@ -20,6 +20,16 @@ impl From<User> for proto::User {
             path: u.path,
             create_date: Some(timestamp(u.create_date)),
             password_last_used: u.password_last_used.map(timestamp),
+            tags: u.tags.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Tag> for proto::Tag {
+    fn from(t: Tag) -> Self {
+        Self {
+            key: t.key,
+            value: t.value,
         }
     }
 }

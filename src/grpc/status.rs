@@ -15,7 +15,9 @@ pub fn code(error: &IamError) -> Code {
         IamError::Validation(_)
         | IamError::ValidationMessage(_)
         | IamError::PasswordPolicyViolation(_)
+        | IamError::InvalidInput(_)
         | IamError::MissingAction(_) => Code::InvalidArgument,
+        IamError::LimitExceeded(_) => Code::ResourceExhausted,
         IamError::InvalidAction(_) => Code::Unimplemented,
         IamError::RequestEntityTooLarge(_) | IamError::RequestUriTooLong(_) => {
             Code::ResourceExhausted
@@ -44,7 +46,7 @@ impl From<IamError> for Status {
             IamError::Validation(violations) => details.set_bad_request(
                 violations
                     .iter()
-                    .map(|v| FieldViolation::new(v.field, v.constraint.clone()))
+                    .map(|v| FieldViolation::new(v.field.clone(), v.constraint.clone()))
                     .collect::<Vec<_>>(),
             ),
             IamError::Throttling { retry_after } => details.set_retry_info(Some(*retry_after)),

@@ -3,7 +3,10 @@
 use tonic::{Request, Response, Status};
 
 use super::proto::{self, user_service_server::UserService};
-use crate::domain::{CreateUser, ListUsers, Service, parse_user_name};
+use crate::domain::{
+    CreateUser, ListUserTags, ListUsers, Service, Tag, TagUser, UntagUser, UpdateUser,
+    parse_user_name,
+};
 
 /// Serves UserService.
 #[derive(Debug, Clone)]
@@ -18,7 +21,7 @@ impl UserService for UserApi {
         let r = request.into_inner();
         let user = self
             .0
-            .create_user(CreateUser::parse(&r.user_name, &r.path)?)
+            .create_user(CreateUser::parse(&r.user_name, &r.path, tags(r.tags))?)
             .await?;
         Ok(Response::new(proto::CreateUserResponse {
             user: Some(user.into()),
@@ -63,4 +66,65 @@ impl UserService for UserApi {
             users: page.users.into_iter().map(Into::into).collect(),
         }))
     }
+
+    async fn update_user(
+        &self,
+        request: Request<proto::UpdateUserRequest>,
+    ) -> Result<Response<proto::UpdateUserResponse>, Status> {
+        let r = request.into_inner();
+        let update = UpdateUser::parse(
+            &r.user_name,
+            r.new_user_name.as_deref(),
+            r.new_path.as_deref(),
+        )?;
+        self.0.update_user(update).await?;
+        Ok(Response::new(proto::UpdateUserResponse {}))
+    }
+
+    async fn tag_user(
+        &self,
+        request: Request<proto::TagUserRequest>,
+    ) -> Result<Response<proto::TagUserResponse>, Status> {
+        let r = request.into_inner();
+        self.0
+            .tag_user(TagUser::parse(&r.user_name, tags(r.tags))?)
+            .await?;
+        Ok(Response::new(proto::TagUserResponse {}))
+    }
+
+    async fn untag_user(
+        &self,
+        request: Request<proto::UntagUserRequest>,
+    ) -> Result<Response<proto::UntagUserResponse>, Status> {
+        let r = request.into_inner();
+        self.0
+            .untag_user(UntagUser::parse(&r.user_name, r.tag_keys)?)
+            .await?;
+        Ok(Response::new(proto::UntagUserResponse {}))
+    }
+
+    async fn list_user_tags(
+        &self,
+        request: Request<proto::ListUserTagsRequest>,
+    ) -> Result<Response<proto::ListUserTagsResponse>, Status> {
+        let r = request.into_inner();
+        let page = self
+            .0
+            .list_user_tags(ListUserTags::parse(&r.user_name, &r.marker, r.max_items)?)
+            .await?;
+        Ok(Response::new(proto::ListUserTagsResponse {
+            is_truncated: page.marker.is_some(),
+            marker: page.marker.unwrap_or_default(),
+            tags: page.tags.into_iter().map(Into::into).collect(),
+        }))
+    }
+}
+
+fn tags(tags: Vec<proto::Tag>) -> Vec<Tag> {
+    tags.into_iter()
+        .map(|t| Tag {
+            key: t.key,
+            value: t.value,
+        })
+        .collect()
 }

@@ -5,8 +5,9 @@ use super::{params::Params, render, xml::Node};
 use crate::{
     access::Caller,
     domain::{
-        ChangePassword, CreateLoginProfile, CreateUser, IamError, ListUsers, PasswordPolicyFields,
-        Service, UpdateLoginProfile, UpdatePasswordPolicy, parse_user_name,
+        ChangePassword, CreateLoginProfile, CreateUser, IamError, ListUserTags, ListUsers,
+        PasswordPolicyFields, Service, Tag, TagUser, UntagUser, UpdateLoginProfile,
+        UpdatePasswordPolicy, UpdateUser, Violations, parse_user_name,
     },
 };
 
@@ -25,13 +26,17 @@ pub(super) enum Action {
     GetUser,
     DeleteUser,
     ListUsers,
+    UpdateUser,
+    TagUser,
+    UntagUser,
+    ListUserTags,
     GetAccountPasswordPolicy,
     UpdateAccountPasswordPolicy,
     DeleteAccountPasswordPolicy,
 }
 
 impl Action {
-    const ALL: [Action; 12] = [
+    const ALL: [Action; 16] = [
         Action::CreateLoginProfile,
         Action::GetLoginProfile,
         Action::UpdateLoginProfile,
@@ -41,6 +46,10 @@ impl Action {
         Action::GetUser,
         Action::DeleteUser,
         Action::ListUsers,
+        Action::UpdateUser,
+        Action::TagUser,
+        Action::UntagUser,
+        Action::ListUserTags,
         Action::GetAccountPasswordPolicy,
         Action::UpdateAccountPasswordPolicy,
         Action::DeleteAccountPasswordPolicy,
@@ -58,6 +67,10 @@ impl Action {
             Action::GetUser => "GetUser",
             Action::DeleteUser => "DeleteUser",
             Action::ListUsers => "ListUsers",
+            Action::UpdateUser => "UpdateUser",
+            Action::TagUser => "TagUser",
+            Action::UntagUser => "UntagUser",
+            Action::ListUserTags => "ListUserTags",
             Action::GetAccountPasswordPolicy => "GetAccountPasswordPolicy",
             Action::UpdateAccountPasswordPolicy => "UpdateAccountPasswordPolicy",
             Action::DeleteAccountPasswordPolicy => "DeleteAccountPasswordPolicy",
@@ -142,7 +155,8 @@ pub(super) async fn perform(
         Action::CreateUser => {
             let name = params.required("UserName", "userName")?;
             let path = params.get("Path").unwrap_or_default();
-            let user = service.create_user(CreateUser::parse(&name, path)?).await?;
+            let create = CreateUser::parse(&name, path, tags(params)?)?;
+            let user = service.create_user(create).await?;
             Ok(vec![render::user("User", user)])
         }
         Action::GetUser => {
@@ -162,6 +176,38 @@ pub(super) async fn perform(
                 max_items,
             )?;
             Ok(render::user_list(service.list_users(list).await?))
+        }
+        Action::UpdateUser => {
+            let user = params.required("UserName", "userName")?;
+            let update =
+                UpdateUser::parse(&user, params.get("NewUserName"), params.get("NewPath"))?;
+            service.update_user(update).await?;
+            Ok(Vec::new())
+        }
+        Action::TagUser => {
+            let user = params.required("UserName", "userName")?;
+            service
+                .tag_user(TagUser::parse(&user, tags(params)?)?)
+                .await?;
+            Ok(Vec::new())
+        }
+        Action::UntagUser => {
+            let user = params.required("UserName", "userName")?;
+            let keys = params
+                .list_members("TagKeys")
+                .into_values()
+                .flat_map(|parts| parts.into_iter().filter(|(suffix, _)| suffix.is_empty()))
+                .map(|(_, key)| key.to_owned())
+                .collect();
+            service.untag_user(UntagUser::parse(&user, keys)?).await?;
+            Ok(Vec::new())
+        }
+        Action::ListUserTags => {
+            let user = params.required("UserName", "userName")?;
+            let max_items = params.integer("MaxItems", "maxItems")?.unwrap_or(0);
+            let list =
+                ListUserTags::parse(&user, params.get("Marker").unwrap_or_default(), max_items)?;
+            Ok(render::tag_list(service.list_user_tags(list).await?))
         }
         Action::GetAccountPasswordPolicy => {
             let policy = service.get_account_password_policy().await?;
@@ -207,6 +253,29 @@ fn change_password_user(params: &Params, caller: Option<&Caller>) -> Result<Stri
         }),
         None => params.string("UserName").ok_or_else(non_user_credentials),
     }
+}
+
+/// The `Tags` list (`Tags.member.N.Key`, `Tags.member.N.Value`); IAM's Tag requires both.
+fn tags(params: &Params) -> Result<Vec<Tag>, IamError> {
+    let mut violations = Violations::default();
+    let mut tags = Vec::new();
+    for (i, parts) in params.list_members("Tags").into_values().enumerate() {
+        let mut part = |suffix: &str, member: &str| {
+            let value = parts.iter().find(|(s, _)| *s == suffix).map(|(_, v)| *v);
+            if value.is_none() {
+                violations.push(
+                    format!("tags.{}.member.{member}", i + 1),
+                    "Member must not be null",
+                );
+            }
+            value.unwrap_or_default().to_owned()
+        };
+        let key = part("Key", "key");
+        let value = part("Value", "value");
+        tags.push(Tag { key, value });
+    }
+    violations.into_result()?;
+    Ok(tags)
 }
 
 fn policy_fields(params: &Params) -> Result<PasswordPolicyFields, IamError> {

@@ -1,7 +1,7 @@
 //! Request parameters: the query string and, for a form POST, the body, decoded from `+` and
 //! `%20` alike, in any order. Values may hold passwords: `Debug` shows names only.
 
-use std::fmt;
+use std::{collections::BTreeMap, fmt};
 
 use crate::domain::{IamError, Violations};
 
@@ -41,6 +41,28 @@ impl Params {
     /// The first value, owned (passwords go into the domain's secret type from here).
     pub(super) fn string(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_owned)
+    }
+
+    /// The members of the list parameter `name`, as the Query protocol spells them
+    /// (`Tags.member.2.Key`, `TagKeys.member.1`): by position, each with what follows the
+    /// position (`Key`, or empty) and its value. Malformed positions are ignored, as unknown
+    /// parameters are.
+    pub(super) fn list_members(&self, name: &str) -> BTreeMap<u32, Vec<(&str, &str)>> {
+        let prefix = format!("{name}.member.");
+        let mut members: BTreeMap<u32, Vec<(&str, &str)>> = BTreeMap::new();
+        for (param, value) in &self.0 {
+            let Some(rest) = param.strip_prefix(&prefix) else {
+                continue;
+            };
+            let (position, suffix) = rest.split_once('.').unwrap_or((rest, ""));
+            if let Ok(position) = position.parse::<u32>() {
+                members
+                    .entry(position)
+                    .or_default()
+                    .push((suffix, value.as_str()));
+            }
+        }
+        members
     }
 
     /// A parameter the action needs: absent is a ValidationError naming `field`.
@@ -109,6 +131,29 @@ mod tests {
         assert_eq!(params.get("UserName"), Some("Bob"));
         assert_eq!(params.get("X-Amz-Date"), Some("1"));
         assert_eq!(params.get("Password"), None);
+    }
+
+    #[test]
+    fn list_members_come_in_position_order_with_their_suffixes() {
+        let params = Params::parse(
+            Some(
+                "Tags.member.10.Key=b&Tags.member.2.Key=a&Tags.member.2.Value=1&TagKeys.member.1=k&Tags.member.x.Key=z",
+            ),
+            None,
+        );
+        let tags = params.list_members("Tags");
+        assert_eq!(
+            tags.into_iter().collect::<Vec<_>>(),
+            vec![
+                (2, vec![("Key", "a"), ("Value", "1")]),
+                (10, vec![("Key", "b")])
+            ]
+        );
+        let keys = params.list_members("TagKeys");
+        assert_eq!(
+            keys.into_iter().collect::<Vec<_>>(),
+            vec![(1, vec![("", "k")])]
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Optional members are omitted rather than sent empty.
 
 use super::xml::Node;
-use crate::domain::{LoginProfile, PasswordPolicy, User, UserList};
+use crate::domain::{LoginProfile, PasswordPolicy, Tag, TagList, User, UserList};
 
 /// `<LoginProfile>`; IAM always includes `PasswordResetRequired`, even when false.
 pub(super) fn login_profile(profile: LoginProfile) -> Node {
@@ -28,7 +28,37 @@ pub(super) fn user(element: &'static str, user: User) -> Node {
     if let Some(last_used) = user.password_last_used {
         members.push(Node::date("PasswordLastUsed", last_used));
     }
+    if !user.tags.is_empty() {
+        members.push(tags(user.tags));
+    }
     Node::Parent(element, members)
+}
+
+/// `<Tags>` with a `<member>` of `Key` and `Value` per tag.
+fn tags(tags: Vec<Tag>) -> Node {
+    let members = tags
+        .into_iter()
+        .map(|t| {
+            Node::Parent(
+                "member",
+                vec![Node::text("Key", t.key), Node::text("Value", t.value)],
+            )
+        })
+        .collect();
+    Node::Parent("Tags", members)
+}
+
+/// The children of `<ListUserTagsResult>`: `Tags` (present even when empty), `IsTruncated`,
+/// and `Marker` when more follow.
+pub(super) fn tag_list(list: TagList) -> Vec<Node> {
+    let mut nodes = vec![
+        tags(list.tags),
+        Node::boolean("IsTruncated", list.marker.is_some()),
+    ];
+    if let Some(marker) = list.marker {
+        nodes.push(Node::text("Marker", marker));
+    }
+    nodes
 }
 
 /// The children of `<ListUsersResult>`: `Users`, `IsTruncated`, and `Marker` when more follow.

@@ -11,6 +11,7 @@ pub(super) fn http_status(error: &IamError) -> StatusCode {
         IamError::Validation(_)
         | IamError::ValidationMessage(_)
         | IamError::PasswordPolicyViolation(_)
+        | IamError::InvalidInput(_)
         | IamError::InvalidUserType(_)
         | IamError::Throttling { .. }
         | IamError::RequestExpired(_)
@@ -18,7 +19,9 @@ pub(super) fn http_status(error: &IamError) -> StatusCode {
         | IamError::InvalidAction(_)
         | IamError::MissingAction(_) => StatusCode::BAD_REQUEST,
         IamError::NoSuchEntity(_) => StatusCode::NOT_FOUND,
-        IamError::EntityAlreadyExists(_) | IamError::DeleteConflict(_) => StatusCode::CONFLICT,
+        IamError::EntityAlreadyExists(_)
+        | IamError::DeleteConflict(_)
+        | IamError::LimitExceeded(_) => StatusCode::CONFLICT,
         IamError::InvalidCredentials
         | IamError::AccessDenied(_)
         | IamError::MissingAuthenticationToken(_)
@@ -49,6 +52,8 @@ mod tests {
             (IamError::no_such_user("x"), 404),
             (IamError::EntityAlreadyExists(String::new()), 409),
             (IamError::DeleteConflict(String::new()), 409),
+            (IamError::LimitExceeded(String::new()), 409),
+            (IamError::InvalidInput(String::new()), 400),
             (IamError::PasswordPolicyViolation(String::new()), 400),
             (IamError::InvalidCredentials, 403),
             (IamError::InvalidUserType(String::new()), 400),

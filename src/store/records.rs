@@ -15,6 +15,18 @@ pub struct UserRecord {
     pub create_date_ms: i64,
     #[prost(int64, optional, tag = "5")]
     pub password_last_used_ms: Option<i64>,
+    /// Tags in key order without regard to case (keys are unique that way).
+    #[prost(message, repeated, tag = "6")]
+    pub tags: Vec<TagRecord>,
+}
+
+/// A key/value tag on a user.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct TagRecord {
+    #[prost(string, tag = "1")]
+    pub key: String,
+    #[prost(string, tag = "2")]
+    pub value: String,
 }
 
 /// A login profile: the password hash of one user and its state.

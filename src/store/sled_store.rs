@@ -17,7 +17,8 @@ use sled::{
 
 use super::{
     DeleteProfile, DeleteUser, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
-    ProfileLookup, ProfileRecord, ReplaceProfile, Store, StoreResult, UserPage, UserRecord,
+    ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, UserPage,
+    UserRecord,
 };
 
 mod open;
@@ -47,6 +48,19 @@ impl SledStore {
     ) -> StoreResult<T> {
         (&self.users, &self.profiles)
             .transaction(|(users, profiles)| body(users, profiles))
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => self.watch::<()>(Err(e)).unwrap_err(),
+            })
+    }
+
+    /// Runs a transaction over the users, profiles and lockouts trees: what a rename moves.
+    fn user_entries<T>(
+        &self,
+        body: impl Fn(&TransactionalTree, &TransactionalTree, &TransactionalTree) -> TxResult<T>,
+    ) -> StoreResult<T> {
+        (&self.users, &self.profiles, &self.lockouts)
+            .transaction(|(users, profiles, lockouts)| body(users, profiles, lockouts))
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => self.watch::<()>(Err(e)).unwrap_err(),
@@ -187,6 +201,45 @@ impl Store for SledStore {
             users,
             next_after: None,
         })
+    }
+
+    async fn replace_user(
+        &self,
+        key: &str,
+        new_key: &str,
+        expected: &UserRecord,
+        user: UserRecord,
+    ) -> StoreResult<ReplaceUser> {
+        let bytes = user.encode_to_vec();
+        let outcome = self.user_entries(|users, profiles, lockouts| {
+            let Some(stored) = users.get(key)? else {
+                return Ok(ReplaceUser::NoUser);
+            };
+            if decode::<UserRecord>(&stored)? != *expected {
+                return Ok(ReplaceUser::Stale);
+            }
+            if new_key != key {
+                if users.get(new_key)?.is_some() {
+                    return Ok(ReplaceUser::NameTaken);
+                }
+                users.remove(key)?;
+                if let Some(profile) = profiles.remove(key)? {
+                    profiles.insert(new_key, profile)?;
+                }
+                // A lockout state left under the new key by an unknown name's failures is
+                // replaced: the state that counts is the one of the user who now has the name.
+                match lockouts.remove(key)? {
+                    Some(lockout) => lockouts.insert(new_key, lockout)?,
+                    None => lockouts.remove(new_key)?,
+                };
+            }
+            users.insert(new_key, bytes.as_slice())?;
+            Ok(ReplaceUser::Replaced)
+        })?;
+        if outcome == ReplaceUser::Replaced {
+            self.durable().await?;
+        }
+        Ok(outcome)
     }
 
     async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()> {

@@ -122,6 +122,7 @@ async fn each_scope_grants_exactly_its_methods() {
         .create_user(loginprofiled::grpc::proto::CreateUserRequest {
             user_name: "bob".into(),
             path: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();

@@ -123,6 +123,7 @@ async fn apply(channel: &Channel, name: &str, before: State, after: State) -> Re
             .create_user(CreateUserRequest {
                 user_name,
                 path: String::new(),
+                ..Default::default()
             })
             .await
             .map(drop),

@@ -64,6 +64,7 @@ async fn a_full_disk_fails_writes_turns_health_off_and_loses_no_acknowledged_wri
         let request = CreateUserRequest {
             user_name: name.clone(),
             path: format!("/{}/", "p".repeat(200)),
+            ..Default::default()
         };
         match users.create_user(request).await {
             Ok(_) => acknowledged.push(name),

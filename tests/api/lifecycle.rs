@@ -84,6 +84,7 @@ async fn an_acknowledged_write_survives_kill_9_right_after_the_reply() {
         .create_user(loginprofiled::grpc::proto::CreateUserRequest {
             user_name: "alice".into(),
             path: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap();

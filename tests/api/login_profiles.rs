@@ -16,6 +16,7 @@ pub async fn user(app: &TestApp, name: &str) {
     let request = CreateUserRequest {
         user_name: name.to_owned(),
         path: String::new(),
+        ..Default::default()
     };
     app.users().create_user(request).await.unwrap();
 }

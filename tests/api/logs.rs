@@ -105,6 +105,7 @@ async fn drive_grpc(channel: Channel, token: &str) {
             .create_user(proto::CreateUserRequest {
                 user_name: name.into(),
                 path: "/logs/".into(),
+                ..Default::default()
             })
             .await
             .unwrap();

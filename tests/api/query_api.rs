@@ -1,6 +1,7 @@
 //! The IAM Query API over HTTP: the AWS SDK for Rust as a real client (it checks the XML shape
 //! strictly), and raw HTTP for what SDKs never send.
 
+mod directory;
 mod raw;
 mod sdk;
 mod signing;

@@ -29,6 +29,7 @@ async fn a_socket_a_live_server_answers_on_is_never_taken_over() {
     let create = CreateUserRequest {
         user_name: "alice".into(),
         path: String::new(),
+        ..Default::default()
     };
     users.create_user(create).await.unwrap();
 

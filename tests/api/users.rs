@@ -1,5 +1,8 @@
 //! UserService: IAM user semantics.
 
+mod rename;
+mod tags;
+
 use tonic::Code;
 
 use crate::helpers::{assert_error, spawn_app};
@@ -12,6 +15,7 @@ fn create(name: &str, path: &str) -> CreateUserRequest {
     CreateUserRequest {
         user_name: name.to_owned(),
         path: path.to_owned(),
+        ..Default::default()
     }
 }
 

@@ -38,6 +38,7 @@ pub(crate) fn load(
             path: "/".to_owned(),
             create_date_ms: now_ms,
             password_last_used_ms: None,
+            tags: Vec::new(),
         };
         let with_profile = (0..profiles).map(|i| {
             let profile = ProfileRecord {

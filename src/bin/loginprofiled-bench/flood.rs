@@ -228,6 +228,7 @@ async fn create_users(addr: SocketAddr, token: &str, count: usize) -> anyhow::Re
                         .create_user(proto::CreateUserRequest {
                             user_name,
                             path: String::new(),
+                            ..Default::default()
                         })
                         .await
                 })

@@ -9,7 +9,7 @@ use super::{ADMIN_KEY, BOB_KEY, READ_KEY, SECRET, access_keys, iam, iam_with_ses
 use crate::helpers::spawn_app_with;
 
 /// The IAM code, message and HTTP status of a failed SDK call.
-fn failure<E: ProvideErrorMetadata>(err: &SdkError<E>) -> (String, String, u16) {
+pub fn failure<E: ProvideErrorMetadata>(err: &SdkError<E>) -> (String, String, u16) {
     (
         err.code().unwrap_or_default().to_owned(),
         err.message().unwrap_or_default().to_owned(),
