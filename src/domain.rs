@@ -19,7 +19,10 @@ pub use policy::{PasswordPolicy, PasswordPolicyFields, Rules, SYMBOLS, UpdatePas
 pub use sign_in::{ChangePassword, LockoutRule, Verdict, VerifyPassword};
 pub use users::{CreateUser, ListUsers, User, UserList};
 
-use crate::{password::Hasher, store::Store};
+use crate::{
+    password::{HashError, Hasher},
+    store::Store,
+};
 
 /// Settings of the domain that come from configuration.
 #[derive(Debug, Clone)]
@@ -70,6 +73,15 @@ impl Service {
 impl From<Violations> for IamError {
     fn from(violations: Violations) -> Self {
         IamError::Validation(violations)
+    }
+}
+
+impl From<HashError> for IamError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Throttled { retry_after } => IamError::Throttling { retry_after },
+            HashError::Failed(cause) => IamError::Internal(cause),
+        }
     }
 }
 
