@@ -7,6 +7,7 @@
 //! id; never the query string or the body, which carry passwords.
 
 mod actions;
+mod error;
 mod limits;
 mod params;
 mod render;
@@ -25,8 +26,10 @@ use http::{HeaderValue, Method, StatusCode, header};
 
 pub use limits::{MAX_BODY_BYTES, MAX_URL_BYTES};
 
+pub use error::{QueryApiError, RequestError};
+
 use crate::{
-    access::{Caller, Tokens},
+    access::{AuthError, Caller, Tokens},
     domain::{IamError, Service},
 };
 use actions::Action;
@@ -57,7 +60,7 @@ impl QueryApi {
 struct Outcome {
     action: Option<Action>,
     caller: Option<String>,
-    result: Result<Vec<xml::Node>, IamError>,
+    result: Result<Vec<xml::Node>, QueryApiError>,
 }
 
 async fn handle(State(api): State<QueryApi>, request: Request) -> Response {
@@ -66,13 +69,13 @@ async fn handle(State(api): State<QueryApi>, request: Request) -> Response {
     let outcome = serve(&api, request).await;
     let action_name = outcome.action.map_or("-", Action::name);
     let retry_after = match &outcome.result {
-        Err(IamError::Throttling { retry_after }) => Some(*retry_after),
+        Err(QueryApiError::Iam(IamError::Throttling { retry_after })) => Some(*retry_after),
         _ => None,
     };
     let (status, body, code) = match outcome.result {
         Ok(result) => match xml::success(action_name, result, &request_id) {
             Ok(body) => (StatusCode::OK, body, None),
-            Err(e) => error_reply(&IamError::internal(e), &request_id),
+            Err(e) => error_reply(&IamError::internal(e).into(), &request_id),
         },
         Err(error) => error_reply(&error, &request_id),
     };
@@ -109,8 +112,11 @@ fn retry_after_seconds(retry_after: std::time::Duration) -> HeaderValue {
 
 /// The status, XML body and IAM code of an error. The cause of an internal error is logged
 /// here, once; the client sees only the fixed message.
-fn error_reply(error: &IamError, request_id: &str) -> (StatusCode, String, Option<&'static str>) {
-    if let IamError::Internal(cause) = error {
+fn error_reply(
+    error: &QueryApiError,
+    request_id: &str,
+) -> (StatusCode, String, Option<&'static str>) {
+    if let QueryApiError::Iam(IamError::Internal(cause)) = error {
         tracing::error!(error = format!("{cause:#}"), request_id, "request failed");
     }
     let status = status::http_status(error);
@@ -140,7 +146,7 @@ async fn run_checks(
     api: &QueryApi,
     request: Request,
     outcome: &mut Outcome,
-) -> Result<Vec<xml::Node>, IamError> {
+) -> Result<Vec<xml::Node>, QueryApiError> {
     let (parts, body) = request.into_parts();
     limits::check_url(&parts.uri)?;
     let body = limits::read_body(&parts.headers, body).await?;
@@ -153,13 +159,14 @@ async fn run_checks(
     if let Some(caller) = &caller
         && !caller.may(action.name())
     {
-        return Err(IamError::AccessDenied(format!(
+        return Err(AuthError::AccessDenied(format!(
             "User: {} is not authorized to perform: iam:{}",
             caller.name,
             action.name()
-        )));
+        ))
+        .into());
     }
-    actions::perform(action, &params, caller.as_ref(), &api.service).await
+    Ok(actions::perform(action, &params, caller.as_ref(), &api.service).await?)
 }
 
 /// The caller of a request: None when no tokens file is configured (a local server admits
@@ -168,7 +175,7 @@ fn authenticate(
     api: &QueryApi,
     parts: &http::request::Parts,
     body: &[u8],
-) -> Result<Option<Caller>, IamError> {
+) -> Result<Option<Caller>, AuthError> {
     let Some(tokens) = &api.tokens else {
         return Ok(None);
     };
