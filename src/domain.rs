@@ -24,7 +24,10 @@ pub use sign_in::{ATTEMPT_LEASE, ChangePassword, LockoutRule, Verdict, VerifyPas
 pub use tags::{MAX_TAGS, Tag};
 pub use users::{CreateUser, ListUsers, User, UserList};
 
-use crate::{password::Hasher, store::Store};
+use crate::{
+    password::{HashError, Hasher},
+    store::Store,
+};
 
 /// Settings of the domain that come from configuration.
 #[derive(Debug, Clone)]
@@ -75,6 +78,15 @@ impl Service {
 impl From<Violations> for IamError {
     fn from(violations: Violations) -> Self {
         IamError::Validation(violations)
+    }
+}
+
+impl From<HashError> for IamError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Throttled { retry_after } => IamError::Throttling { retry_after },
+            HashError::Failed(cause) => IamError::Internal(cause),
+        }
     }
 }
 

@@ -1,6 +1,9 @@
-//! The gRPC face of the service: generated code, and thin adapters that turn a request into a
-//! domain call and its result into a response or a `Status`.
+//! The gRPC face of the service: its front door (the access-log and auth layers), generated
+//! code, and thin adapters that turn a request into a domain call and its result into a
+//! response or a `Status`.
 
+pub mod access_log;
+pub mod auth;
 mod convert;
 mod login_profiles;
 mod policy;

@@ -3,8 +3,10 @@
 //!
 //! Each worker owns one preallocated block buffer of the configured memory size and reuses it
 //! for every job (allocating `m` KiB per call costs both speed and peak RSS). Jobs wait in a
-//! bounded queue; when it is full a call fails at once with Throttling instead of growing
-//! memory. A job whose caller has gone (deadline passed, client cancelled) is skipped.
+//! bounded queue; when it is full a call is refused at once ([`HashError::Throttled`]) instead
+//! of growing memory. A job whose caller has gone (deadline passed, client cancelled) is
+//! skipped. This module knows nothing of the domain: it takes any secret string, and the domain
+//! turns a [`HashError`] into its own error.
 
 use std::{
     fmt,
@@ -27,7 +29,16 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq as _;
 use tokio::sync::oneshot;
 
-use crate::domain::{IamError, Password};
+/// Why the pool did not answer a hashing or verification call.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// The queue is full: the call was refused at once. Safe to retry after `retry_after`.
+    #[error("the hashing queue is full")]
+    Throttled { retry_after: Duration },
+    /// The pool has stopped, a thread died, or a stored hash could not be read.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
 
 /// How long a throttled caller is told to wait before retrying.
 const THROTTLE_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -150,7 +161,7 @@ impl Hasher {
     }
 
     /// Hashes a new password into a PHC string.
-    pub async fn hash(&self, password: &Password) -> Result<String, IamError> {
+    pub async fn hash(&self, password: &impl ExposeSecret<str>) -> Result<String, HashError> {
         match self.submit(password, Work::Hash).await? {
             Outcome::Hashed(phc) => Ok(phc),
             Outcome::Verified(_) => unreachable!("a hash job answers with a hash"),
@@ -158,7 +169,11 @@ impl Hasher {
     }
 
     /// Checks a password against a stored PHC string.
-    pub async fn verify(&self, password: &Password, phc: &str) -> Result<Verified, IamError> {
+    pub async fn verify(
+        &self,
+        password: &impl ExposeSecret<str>,
+        phc: &str,
+    ) -> Result<Verified, HashError> {
         match self.submit(password, Work::Verify(phc.to_owned())).await? {
             Outcome::Verified(verified) => Ok(verified),
             Outcome::Hashed(_) => unreachable!("a verify job answers with a verdict"),
@@ -167,7 +182,7 @@ impl Hasher {
 
     /// Does the work of a verification that cannot succeed, so that a missing user or profile
     /// costs as much time as a wrong password.
-    pub async fn verify_dummy(&self, password: &Password) -> Result<(), IamError> {
+    pub async fn verify_dummy(&self, password: &impl ExposeSecret<str>) -> Result<(), HashError> {
         let dummy_hash = self.dummy_hash.to_string();
         self.verify(password, &dummy_hash).await.map(drop)
     }
@@ -176,9 +191,13 @@ impl Hasher {
         &self.stats
     }
 
-    async fn submit(&self, password: &Password, work: Work) -> Result<Outcome, IamError> {
+    async fn submit(
+        &self,
+        password: &impl ExposeSecret<str>,
+        work: Work,
+    ) -> Result<Outcome, HashError> {
         let (reply, answer) = oneshot::channel();
-        let password = SecretString::from(password.expose());
+        let password = SecretString::from(password.expose_secret());
         self.jobs
             .try_send(Job {
                 password,
@@ -186,18 +205,18 @@ impl Hasher {
                 reply,
             })
             .map_err(|e| match e {
-                TrySendError::Full(_) => IamError::Throttling {
+                TrySendError::Full(_) => HashError::Throttled {
                     retry_after: THROTTLE_RETRY_AFTER,
                 },
                 TrySendError::Disconnected(_) => {
-                    IamError::internal(anyhow::anyhow!("hashing pool stopped"))
+                    HashError::Failed(anyhow::anyhow!("hashing pool stopped"))
                 }
             })?;
         answer
             .await
             .context("a hashing thread died")
             .and_then(|outcome| outcome)
-            .map_err(IamError::Internal)
+            .map_err(HashError::Failed)
     }
 }
 

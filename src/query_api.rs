@@ -3,10 +3,14 @@
 //!
 //! A request: size limits -> SigV4 (access keys of the tokens file; none configured: every
 //! local caller is admitted) -> Action and Version -> scope -> `actions` -> domain -> XML.
-//! Each request logs one line with the action, status, IAM code, latency, caller and request
-//! id; never the query string or the body, which carry passwords.
+//! The front door is `auth` (SigV4 and scopes, yielding the same `access::Caller` as gRPC) and
+//! `access_log` (one line per request; never the query string or the body, which carry
+//! passwords).
 
+mod access_log;
 mod actions;
+mod auth;
+mod error;
 mod limits;
 mod params;
 mod render;
@@ -14,7 +18,7 @@ mod sigv4;
 mod status;
 mod xml;
 
-use std::{sync::Arc, time::Instant};
+use std::sync::Arc;
 
 use axum::{
     Router,
@@ -25,14 +29,15 @@ use http::{HeaderValue, Method, StatusCode, header};
 
 pub use limits::{MAX_BODY_BYTES, MAX_URL_BYTES};
 
+pub use error::{QueryApiError, RequestError};
+
 use crate::{
-    access::{Caller, Tokens},
+    access::Tokens,
     domain::{IamError, Service},
 };
+use access_log::{CallLog, Ending, REQUEST_ID_HEADER};
 use actions::Action;
 use params::Params;
-
-const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 
 /// What the Query API handler needs: the domain service and the callers it admits.
 #[derive(Debug, Clone)]
@@ -57,38 +62,35 @@ impl QueryApi {
 struct Outcome {
     action: Option<Action>,
     caller: Option<String>,
-    result: Result<Vec<xml::Node>, IamError>,
+    result: Result<Vec<xml::Node>, QueryApiError>,
 }
 
 async fn handle(State(api): State<QueryApi>, request: Request) -> Response {
-    let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let call_log = CallLog::start();
+    let request_id = call_log.request_id();
     let outcome = serve(&api, request).await;
     let action_name = outcome.action.map_or("-", Action::name);
     let retry_after = match &outcome.result {
-        Err(IamError::Throttling { retry_after }) => Some(*retry_after),
+        Err(QueryApiError::Iam(IamError::Throttling { retry_after })) => Some(*retry_after),
         _ => None,
     };
     let (status, body, code) = match outcome.result {
-        Ok(result) => match xml::success(action_name, result, &request_id) {
+        Ok(result) => match xml::success(action_name, result, request_id) {
             Ok(body) => (StatusCode::OK, body, None),
-            Err(e) => error_reply(&IamError::internal(e), &request_id),
+            Err(e) => error_reply(&IamError::internal(e).into(), request_id),
         },
-        Err(error) => error_reply(&error, &request_id),
+        Err(error) => error_reply(&error, request_id),
     };
-    tracing::info!(
-        action = action_name,
-        status = status.as_u16(),
-        code = code.unwrap_or("-"),
-        latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
-        caller = outcome.caller.as_deref().unwrap_or("-"),
-        request_id = request_id.as_str(),
-        "query api call"
-    );
+    call_log.finish(&Ending {
+        action: action_name,
+        status,
+        code,
+        caller: outcome.caller.as_deref(),
+    });
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID_HEADER, value);
     }
     if let Some(retry_after) = retry_after {
@@ -109,8 +111,11 @@ fn retry_after_seconds(retry_after: std::time::Duration) -> HeaderValue {
 
 /// The status, XML body and IAM code of an error. The cause of an internal error is logged
 /// here, once; the client sees only the fixed message.
-fn error_reply(error: &IamError, request_id: &str) -> (StatusCode, String, Option<&'static str>) {
-    if let IamError::Internal(cause) = error {
+fn error_reply(
+    error: &QueryApiError,
+    request_id: &str,
+) -> (StatusCode, String, Option<&'static str>) {
+    if let QueryApiError::Iam(IamError::Internal(cause)) = error {
         tracing::error!(error = format!("{cause:#}"), request_id, "request failed");
     }
     let status = status::http_status(error);
@@ -140,46 +145,18 @@ async fn run_checks(
     api: &QueryApi,
     request: Request,
     outcome: &mut Outcome,
-) -> Result<Vec<xml::Node>, IamError> {
+) -> Result<Vec<xml::Node>, QueryApiError> {
     let (parts, body) = request.into_parts();
     limits::check_url(&parts.uri)?;
     let body = limits::read_body(&parts.headers, body).await?;
-    let caller = authenticate(api, &parts, &body)?;
+    let caller = auth::authenticate(api.tokens.as_deref(), &api.service, &parts, &body)?;
     outcome.caller = caller.as_ref().map(|c| c.name.clone());
     let form = (parts.method == Method::POST && is_form(&parts.headers)).then_some(&body[..]);
     let params = Params::parse(parts.uri.query(), form);
     let action = Action::from_params(&params)?;
     outcome.action = Some(action);
-    if let Some(caller) = &caller
-        && !caller.may(action.name())
-    {
-        return Err(IamError::AccessDenied(format!(
-            "User: {} is not authorized to perform: iam:{}",
-            caller.name,
-            action.name()
-        )));
-    }
-    actions::perform(action, &params, caller.as_ref(), &api.service).await
-}
-
-/// The caller of a request: None when no tokens file is configured (a local server admits
-/// everyone, signed or not), else the owner of the access key that signed it.
-fn authenticate(
-    api: &QueryApi,
-    parts: &http::request::Parts,
-    body: &[u8],
-) -> Result<Option<Caller>, IamError> {
-    let Some(tokens) = &api.tokens else {
-        return Ok(None);
-    };
-    let request = sigv4::SignedRequest {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or_default(),
-        headers: &parts.headers,
-        body,
-    };
-    sigv4::authenticate(&request, tokens, api.service.clock().now()).map(Some)
+    auth::authorize(caller.as_ref(), action)?;
+    Ok(actions::perform(action, &params, caller.as_ref(), &api.service).await?)
 }
 
 /// A form body: botocore's `application/x-www-form-urlencoded; charset=utf-8`, or no type.

@@ -10,12 +10,12 @@ use tonic::transport::{Server, server::TcpIncoming};
 use tower::ServiceBuilder;
 
 use crate::{
-    access_log::AccessLogLayer,
-    auth::AuthLayer,
     config::{ListenAddr, ServeConfig},
     domain::{Clock, Service, Settings, SystemClock},
     grpc::{
         LoginProfileApi, PasswordPolicyApi, UserApi,
+        access_log::AccessLogLayer,
+        auth::AuthLayer,
         proto::{
             self, account_password_policy_service_server::AccountPasswordPolicyServiceServer,
             login_profile_service_server::LoginProfileServiceServer,

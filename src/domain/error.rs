@@ -1,7 +1,9 @@
-//! The one error type of the service: an IAM error code with its message, word for word.
+//! The domain's one error type: an IAM error code with its message, word for word.
 //!
-//! Protocol adapters map it to the wire in one place each (`grpc::status`, and the Query API's
-//! XML errors); nothing else decides codes or messages.
+//! Protocol adapters map it to the wire in one place each (`grpc::status` and
+//! `query_api::status`); nothing else decides codes or messages. Refusals of the front doors
+//! (authentication, the Query API's size limits and Action) are not the domain's: they are
+//! `access::AuthError` and the Query API's own request errors.
 
 use std::{borrow::Cow, fmt, time::Duration};
 
@@ -75,7 +77,7 @@ impl fmt::Display for Violations {
     }
 }
 
-/// Every failure a caller can see. Variants are the IAM error codes; the message of each is the
+/// Every failure a domain operation can answer. Variants are the IAM error codes; the message of each is the
 /// IAM message, and never contains a password or a hash.
 #[derive(Debug, thiserror::Error)]
 pub enum IamError {
@@ -109,29 +111,6 @@ pub enum IamError {
     /// Load shed: the hashing queue is full. Safe to retry after `retry_after`.
     #[error("Rate exceeded")]
     Throttling { retry_after: Duration },
-    #[error("{0}")]
-    MissingAuthenticationToken(String),
-    #[error("{0}")]
-    InvalidClientTokenId(String),
-    #[error("{0}")]
-    SignatureDoesNotMatch(String),
-    #[error("{0}")]
-    RequestExpired(String),
-    /// A SigV4 `Authorization` header or presigned query that lacks a required part.
-    #[error("{0}")]
-    IncompleteSignature(String),
-    /// Query API: an Action this service does not serve, or a wrong Version.
-    #[error("{0}")]
-    InvalidAction(String),
-    /// Query API: a request with no Action.
-    #[error("{0}")]
-    MissingAction(String),
-    /// Query API: a request body over the size limit.
-    #[error("{0}")]
-    RequestEntityTooLarge(String),
-    /// Query API: a URL over the size limit.
-    #[error("{0}")]
-    RequestUriTooLong(String),
     /// Anything the caller cannot act on. Reaches the client as a fixed message; the cause is
     /// logged once where the error leaves the service.
     #[error("The request processing has failed because of an unknown error, exception or failure.")]
@@ -153,15 +132,6 @@ impl IamError {
             Self::AccessDenied(_) => "AccessDenied",
             Self::InvalidUserType(_) => "InvalidUserType",
             Self::Throttling { .. } => "Throttling",
-            Self::MissingAuthenticationToken(_) => "MissingAuthenticationToken",
-            Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
-            Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
-            Self::RequestExpired(_) => "RequestExpired",
-            Self::IncompleteSignature(_) => "IncompleteSignature",
-            Self::InvalidAction(_) => "InvalidAction",
-            Self::MissingAction(_) => "MissingAction",
-            Self::RequestEntityTooLarge(_) => "RequestEntityTooLarge",
-            Self::RequestUriTooLong(_) => "RequestURITooLong",
             Self::Internal(_) => "ServiceFailure",
         }
     }

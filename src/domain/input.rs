@@ -136,6 +136,13 @@ impl Password {
     }
 }
 
+/// Lets the hashing pool read the password without knowing the domain's types.
+impl ExposeSecret<str> for Password {
+    fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
 fn is_password_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}')
 }

@@ -1,10 +1,11 @@
-//! The one mapping from [`IamError`] to a gRPC `Status`: the gRPC code of the DESIGN table, the
-//! IAM message, and `ErrorInfo` (plus `BadRequest` / `RetryInfo`) in the details.
+//! The one mapping from [`IamError`] and the auth layer's [`AuthError`] to a gRPC `Status`: the
+//! gRPC code of the DESIGN table, the IAM message, and `ErrorInfo` (plus `BadRequest` /
+//! `RetryInfo`) in the details.
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt as _};
 
-use crate::domain::IamError;
+use crate::{access::AuthError, domain::IamError};
 
 /// The `ErrorInfo.domain` of every error.
 pub const ERROR_DOMAIN: &str = "iam.loginprofile.v1";
@@ -15,24 +16,33 @@ pub fn code(error: &IamError) -> Code {
         IamError::Validation(_)
         | IamError::ValidationMessage(_)
         | IamError::PasswordPolicyViolation(_)
-        | IamError::InvalidInput(_)
-        | IamError::MissingAction(_) => Code::InvalidArgument,
+        | IamError::InvalidInput(_) => Code::InvalidArgument,
         IamError::LimitExceeded(_) => Code::ResourceExhausted,
-        IamError::InvalidAction(_) => Code::Unimplemented,
-        IamError::RequestEntityTooLarge(_) | IamError::RequestUriTooLong(_) => {
-            Code::ResourceExhausted
-        }
         IamError::NoSuchEntity(_) => Code::NotFound,
         IamError::EntityAlreadyExists(_) => Code::AlreadyExists,
         IamError::DeleteConflict(_) | IamError::InvalidUserType(_) => Code::FailedPrecondition,
         IamError::InvalidCredentials | IamError::AccessDenied(_) => Code::PermissionDenied,
         IamError::Throttling { .. } => Code::ResourceExhausted,
-        IamError::MissingAuthenticationToken(_)
-        | IamError::InvalidClientTokenId(_)
-        | IamError::SignatureDoesNotMatch(_)
-        | IamError::IncompleteSignature(_)
-        | IamError::RequestExpired(_) => Code::Unauthenticated,
         IamError::Internal(_) => Code::Internal,
+    }
+}
+
+/// The gRPC code of a refusal by the auth layer.
+pub fn auth_code(error: &AuthError) -> Code {
+    match error {
+        AuthError::MissingAuthenticationToken(_)
+        | AuthError::InvalidClientTokenId(_)
+        | AuthError::SignatureDoesNotMatch(_)
+        | AuthError::IncompleteSignature(_)
+        | AuthError::RequestExpired(_) => Code::Unauthenticated,
+        AuthError::AccessDenied(_) => Code::PermissionDenied,
+    }
+}
+
+impl From<AuthError> for Status {
+    fn from(error: AuthError) -> Self {
+        let details = ErrorDetails::with_error_info(error.code(), ERROR_DOMAIN, []);
+        Status::with_error_details(auth_code(&error), error.to_string(), details)
     }
 }
 

@@ -8,8 +8,8 @@ fn cheap() -> HashCost {
     }
 }
 
-fn password(s: &str) -> Password {
-    Password::parse("password", s.to_owned()).expect("valid test password")
+fn password(s: &str) -> SecretString {
+    SecretString::from(s)
 }
 
 #[tokio::test]
@@ -90,7 +90,7 @@ async fn a_full_queue_refuses_with_throttling() {
     for call in calls {
         match call.await.unwrap() {
             Ok(_) => hashed += 1,
-            Err(IamError::Throttling { .. }) => throttled += 1,
+            Err(HashError::Throttled { .. }) => throttled += 1,
             Err(e) => panic!("unexpected error {e:?}"),
         }
     }

@@ -1,6 +1,7 @@
 //! The actions the Query API serves, and the dispatch of each to the domain operation the gRPC
 //! adapters call too: parameters in, the children of `<OpResult>` out.
 
+use super::error::RequestError;
 use super::{params::Params, render, xml::Node};
 use crate::{
     access::Caller,
@@ -79,18 +80,18 @@ impl Action {
 
     /// The requested action: MissingAction without one; InvalidAction for an action this
     /// service does not serve or a Version other than 2010-05-08.
-    pub(super) fn from_params(params: &Params) -> Result<Self, IamError> {
+    pub(super) fn from_params(params: &Params) -> Result<Self, RequestError> {
         let name = params
             .get("Action")
             .filter(|name| !name.is_empty())
-            .ok_or_else(|| IamError::MissingAction("Missing Action".to_owned()))?;
+            .ok_or_else(|| RequestError::MissingAction("Missing Action".to_owned()))?;
         let version = params.get("Version").unwrap_or_default();
         let action = Self::ALL.into_iter().find(|a| a.name() == name);
         match action {
             Some(action) if version.is_empty() || version == VERSION => Ok(action),
             _ => {
                 let version = if version.is_empty() { VERSION } else { version };
-                Err(IamError::InvalidAction(format!(
+                Err(RequestError::InvalidAction(format!(
                     "Could not find operation {} for version {}",
                     echoable(name, |c| c.is_ascii_alphanumeric()),
                     echoable(version, |c| c.is_ascii_digit() || c == '-'),
@@ -308,7 +309,7 @@ fn policy_fields(params: &Params) -> Result<PasswordPolicyFields, IamError> {
 mod tests {
     use super::*;
 
-    fn action(query: &str) -> Result<Action, IamError> {
+    fn action(query: &str) -> Result<Action, RequestError> {
         Action::from_params(&Params::parse(Some(query), None))
     }
 

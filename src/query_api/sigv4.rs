@@ -14,10 +14,7 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
 
-use crate::{
-    access::{Caller, Tokens},
-    domain::IamError,
-};
+use crate::access::{AuthError, Caller, Tokens};
 
 use claims::{Claims, claims, incomplete};
 
@@ -50,10 +47,10 @@ pub(super) fn authenticate(
     request: &SignedRequest<'_>,
     tokens: &Tokens,
     now: SystemTime,
-) -> Result<Caller, IamError> {
+) -> Result<Caller, AuthError> {
     let claims = claims(request)?;
     let invalid_token = || {
-        IamError::InvalidClientTokenId(
+        AuthError::InvalidClientTokenId(
             "The security token included in the request is invalid.".to_owned(),
         )
     };
@@ -65,12 +62,12 @@ pub(super) fn authenticate(
         .access_key(&claims.access_key_id)
         .ok_or_else(invalid_token)?;
     if claims.service != SERVICE {
-        return Err(IamError::SignatureDoesNotMatch(format!(
+        return Err(AuthError::SignatureDoesNotMatch(format!(
             "Credential should be scoped to correct service: '{SERVICE}'."
         )));
     }
     if !claims.amz_date.starts_with(&claims.scope_date) {
-        return Err(IamError::SignatureDoesNotMatch(format!(
+        return Err(AuthError::SignatureDoesNotMatch(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date \
              from HTTP: '{}' != '{}'",
             claims.scope_date,
@@ -79,7 +76,7 @@ pub(super) fn authenticate(
     }
     let signing_key = signing_key(key.secret_access_key.expose_secret(), &claims.scope);
     if !matches_any(request, &claims, &signing_key) {
-        return Err(IamError::SignatureDoesNotMatch(
+        return Err(AuthError::SignatureDoesNotMatch(
             "The request signature we calculated does not match the signature you provided. \
              Check your AWS Secret Access Key and signing method. Consult the service \
              documentation for details."
@@ -220,7 +217,7 @@ fn hmac(key: &[u8], data: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-fn check_time(claims: &Claims, now: SystemTime) -> Result<(), IamError> {
+fn check_time(claims: &Claims, now: SystemTime) -> Result<(), AuthError> {
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
     let signed_at = PrimitiveDateTime::parse(&claims.amz_date, format)
         .map_err(|_| incomplete("X-Amz-Date must have the form YYYYMMDDTHHMMSSZ."))?
@@ -228,7 +225,7 @@ fn check_time(claims: &Claims, now: SystemTime) -> Result<(), IamError> {
     let now = OffsetDateTime::from(now);
     let stamp = |t: OffsetDateTime| t.format(format).unwrap_or_default();
     if signed_at > now + MAX_SKEW {
-        return Err(IamError::RequestExpired(format!(
+        return Err(AuthError::RequestExpired(format!(
             "Signature not yet current: {} is still later than {} ({} + 15 min.)",
             claims.amz_date,
             stamp(now + MAX_SKEW),
@@ -237,12 +234,12 @@ fn check_time(claims: &Claims, now: SystemTime) -> Result<(), IamError> {
     }
     match claims.expires {
         Some(expires) if now > signed_at + Duration::from_secs(expires) => {
-            Err(IamError::RequestExpired(format!(
+            Err(AuthError::RequestExpired(format!(
                 "Request has expired. (signed at {})",
                 claims.amz_date
             )))
         }
-        None if signed_at < now - MAX_SKEW => Err(IamError::RequestExpired(format!(
+        None if signed_at < now - MAX_SKEW => Err(AuthError::RequestExpired(format!(
             "Signature expired: {} is now earlier than {} ({} - 15 min.)",
             claims.amz_date,
             stamp(now - MAX_SKEW),

@@ -1,34 +1,52 @@
-//! The one mapping from [`IamError`] to the Query API's HTTP status and fault type, as the
-//! DESIGN table and IAM's error models give them.
+//! The one mapping from a [`QueryApiError`] (the domain's, the front door's and the Query API's
+//! own errors) to the HTTP status and fault type, as the DESIGN table and IAM's error models
+//! give them.
 
 use http::StatusCode;
 
-use crate::domain::IamError;
+use super::error::{QueryApiError, RequestError};
+use crate::{access::AuthError, domain::IamError};
 
 /// The HTTP status IAM answers an error with.
-pub(super) fn http_status(error: &IamError) -> StatusCode {
+pub(super) fn http_status(error: &QueryApiError) -> StatusCode {
+    match error {
+        QueryApiError::Request(error) => request_status(error),
+        QueryApiError::Auth(error) => auth_status(error),
+        QueryApiError::Iam(error) => iam_status(error),
+    }
+}
+
+fn request_status(error: &RequestError) -> StatusCode {
+    match error {
+        RequestError::InvalidAction(_) | RequestError::MissingAction(_) => StatusCode::BAD_REQUEST,
+        RequestError::RequestEntityTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        RequestError::RequestUriTooLong(_) => StatusCode::URI_TOO_LONG,
+    }
+}
+
+fn auth_status(error: &AuthError) -> StatusCode {
+    match error {
+        AuthError::RequestExpired(_) | AuthError::IncompleteSignature(_) => StatusCode::BAD_REQUEST,
+        AuthError::MissingAuthenticationToken(_)
+        | AuthError::InvalidClientTokenId(_)
+        | AuthError::SignatureDoesNotMatch(_)
+        | AuthError::AccessDenied(_) => StatusCode::FORBIDDEN,
+    }
+}
+
+fn iam_status(error: &IamError) -> StatusCode {
     match error {
         IamError::Validation(_)
         | IamError::ValidationMessage(_)
         | IamError::PasswordPolicyViolation(_)
         | IamError::InvalidInput(_)
         | IamError::InvalidUserType(_)
-        | IamError::Throttling { .. }
-        | IamError::RequestExpired(_)
-        | IamError::IncompleteSignature(_)
-        | IamError::InvalidAction(_)
-        | IamError::MissingAction(_) => StatusCode::BAD_REQUEST,
+        | IamError::Throttling { .. } => StatusCode::BAD_REQUEST,
         IamError::NoSuchEntity(_) => StatusCode::NOT_FOUND,
         IamError::EntityAlreadyExists(_)
         | IamError::DeleteConflict(_)
         | IamError::LimitExceeded(_) => StatusCode::CONFLICT,
-        IamError::InvalidCredentials
-        | IamError::AccessDenied(_)
-        | IamError::MissingAuthenticationToken(_)
-        | IamError::InvalidClientTokenId(_)
-        | IamError::SignatureDoesNotMatch(_) => StatusCode::FORBIDDEN,
-        IamError::RequestEntityTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        IamError::RequestUriTooLong(_) => StatusCode::URI_TOO_LONG,
+        IamError::InvalidCredentials | IamError::AccessDenied(_) => StatusCode::FORBIDDEN,
         IamError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -48,20 +66,23 @@ mod tests {
 
     #[test]
     fn statuses_follow_the_design_table() {
-        let cases = [
-            (IamError::no_such_user("x"), 404),
-            (IamError::EntityAlreadyExists(String::new()), 409),
-            (IamError::DeleteConflict(String::new()), 409),
-            (IamError::LimitExceeded(String::new()), 409),
-            (IamError::InvalidInput(String::new()), 400),
-            (IamError::PasswordPolicyViolation(String::new()), 400),
-            (IamError::InvalidCredentials, 403),
-            (IamError::InvalidUserType(String::new()), 400),
-            (IamError::SignatureDoesNotMatch(String::new()), 403),
-            (IamError::RequestExpired(String::new()), 400),
-            (IamError::RequestEntityTooLarge(String::new()), 413),
-            (IamError::RequestUriTooLong(String::new()), 414),
-            (IamError::internal(anyhow::anyhow!("disk")), 500),
+        let cases: [(QueryApiError, u16); 13] = [
+            (IamError::no_such_user("x").into(), 404),
+            (IamError::EntityAlreadyExists(String::new()).into(), 409),
+            (IamError::DeleteConflict(String::new()).into(), 409),
+            (IamError::LimitExceeded(String::new()).into(), 409),
+            (IamError::InvalidInput(String::new()).into(), 400),
+            (IamError::PasswordPolicyViolation(String::new()).into(), 400),
+            (IamError::InvalidCredentials.into(), 403),
+            (IamError::InvalidUserType(String::new()).into(), 400),
+            (AuthError::SignatureDoesNotMatch(String::new()).into(), 403),
+            (AuthError::RequestExpired(String::new()).into(), 400),
+            (
+                RequestError::RequestEntityTooLarge(String::new()).into(),
+                413,
+            ),
+            (RequestError::RequestUriTooLong(String::new()).into(), 414),
+            (IamError::internal(anyhow::anyhow!("disk")).into(), 500),
         ];
         for (error, status) in cases {
             assert_eq!(http_status(&error).as_u16(), status, "{error:?}");

@@ -8,7 +8,7 @@ use time::{
 };
 
 use super::{ALGORITHM, MAX_EXPIRES, SignedRequest};
-use crate::domain::IamError;
+use crate::access::AuthError;
 
 /// A signature's claims, from the `Authorization` header or the presigned query.
 #[derive(Debug)]
@@ -25,17 +25,17 @@ pub(super) struct Claims {
     pub(super) expires: Option<u64>,
 }
 
-pub(super) fn incomplete(message: &str) -> IamError {
-    IamError::IncompleteSignature(message.to_owned())
+pub(super) fn incomplete(message: &str) -> AuthError {
+    AuthError::IncompleteSignature(message.to_owned())
 }
 
 /// What the request's signature claims: from the `Authorization` header when there is one,
 /// else from the presigned query; MissingAuthenticationToken when neither is there.
-pub(super) fn claims(request: &SignedRequest<'_>) -> Result<Claims, IamError> {
+pub(super) fn claims(request: &SignedRequest<'_>) -> Result<Claims, AuthError> {
     let mut authorization = request.headers.get_all(http::header::AUTHORIZATION).iter();
     if let Some(header) = authorization.next() {
         if authorization.next().is_some() {
-            return Err(IamError::InvalidClientTokenId(
+            return Err(AuthError::InvalidClientTokenId(
                 "The request carries more than one authorization header; send exactly one."
                     .to_owned(),
             ));
@@ -52,7 +52,7 @@ pub(super) fn claims(request: &SignedRequest<'_>) -> Result<Claims, IamError> {
             .map(|(_, v)| v.clone())
     };
     let Some(signature) = get("X-Amz-Signature") else {
-        return Err(IamError::MissingAuthenticationToken(
+        return Err(AuthError::MissingAuthenticationToken(
             "Request is missing Authentication Token".to_owned(),
         ));
     };
@@ -81,7 +81,7 @@ pub(super) fn claims(request: &SignedRequest<'_>) -> Result<Claims, IamError> {
     build_claims(&credential, &signed, signature, amz_date, Some(expires))
 }
 
-fn header_claims(value: &str, headers: &HeaderMap) -> Result<Claims, IamError> {
+fn header_claims(value: &str, headers: &HeaderMap) -> Result<Claims, AuthError> {
     let Some(rest) = value.strip_prefix(ALGORITHM) else {
         return Err(incomplete(
             "Authorization header requires the AWS4-HMAC-SHA256 algorithm.",
@@ -115,7 +115,7 @@ fn header_claims(value: &str, headers: &HeaderMap) -> Result<Claims, IamError> {
 /// is one, else the `Date` header, as AWS looks for them. `Date` may be an HTTP date
 /// (`Tue, 20 Dec 2022 08:48:18 GMT`, or with a numeric zone as botocore writes it) or the
 /// ISO 8601 basic form.
-fn signing_time(headers: &HeaderMap) -> Result<String, IamError> {
+fn signing_time(headers: &HeaderMap) -> Result<String, AuthError> {
     let text = |name| headers.get(name).map(|v| v.to_str().unwrap_or_default());
     if let Some(amz_date) = text("x-amz-date") {
         return Ok(amz_date.to_owned());
@@ -147,7 +147,7 @@ fn build_claims(
     signature: String,
     amz_date: String,
     expires: Option<u64>,
-) -> Result<Claims, IamError> {
+) -> Result<Claims, AuthError> {
     // Credential = AKID/date/region/service/aws4_request
     let parts: Vec<&str> = credential.split('/').collect();
     let [access_key_id, date, _region, service, "aws4_request"] = parts.as_slice() else {

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{HeaderMap, HeaderValue};
 
 use super::*;
-use crate::{access::Tokens, domain::IamError};
+use crate::access::{AuthError, Tokens};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
@@ -83,7 +83,10 @@ fn a_changed_body_or_signature_does_not_match() {
         botocore_time(),
     )
     .unwrap_err();
-    assert!(matches!(err, IamError::SignatureDoesNotMatch(_)), "{err:?}");
+    assert!(
+        matches!(err, AuthError::SignatureDoesNotMatch(_)),
+        "{err:?}"
+    );
     let headers = botocore_post_headers(&POST_SIGNATURE.replace('f', "0"));
     let err = authenticate(
         &post(&headers, POST_BODY),
@@ -91,7 +94,10 @@ fn a_changed_body_or_signature_does_not_match() {
         botocore_time(),
     )
     .unwrap_err();
-    assert!(matches!(err, IamError::SignatureDoesNotMatch(_)), "{err:?}");
+    assert!(
+        matches!(err, AuthError::SignatureDoesNotMatch(_)),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -103,7 +109,7 @@ fn an_unknown_key_is_an_invalid_client_token_id() {
         botocore_time(),
     )
     .unwrap_err();
-    assert!(matches!(err, IamError::InvalidClientTokenId(_)), "{err:?}");
+    assert!(matches!(err, AuthError::InvalidClientTokenId(_)), "{err:?}");
 }
 
 #[test]
@@ -116,14 +122,17 @@ fn more_than_fifteen_minutes_of_skew_is_request_expired() {
             &tokens("AKIDEXAMPLE"),
             botocore_time() + offset,
         );
-        assert!(matches!(late, Err(IamError::RequestExpired(_))), "{late:?}");
+        assert!(
+            matches!(late, Err(AuthError::RequestExpired(_))),
+            "{late:?}"
+        );
         let early = authenticate(
             &post(&headers, POST_BODY),
             &tokens("AKIDEXAMPLE"),
             botocore_time() - offset,
         );
         assert!(
-            matches!(early, Err(IamError::RequestExpired(_))),
+            matches!(early, Err(AuthError::RequestExpired(_))),
             "{early:?}"
         );
     }
@@ -166,7 +175,7 @@ fn a_botocore_presigned_url_is_accepted_until_it_expires() {
         botocore_time() + Duration::from_secs(301),
     );
     assert!(
-        matches!(expired, Err(IamError::RequestExpired(_))),
+        matches!(expired, Err(AuthError::RequestExpired(_))),
         "{expired:?}"
     );
     let plus = PRESIGNED_QUERY.replace("Bob%20Smith", "Bob+Smith");
@@ -222,12 +231,12 @@ fn a_credential_for_another_service_or_no_signature_is_refused() {
     let none = HeaderMap::new();
     let err = authenticate(&post(&none, b""), &keys, botocore_time()).unwrap_err();
     assert!(
-        matches!(err, IamError::MissingAuthenticationToken(_)),
+        matches!(err, AuthError::MissingAuthenticationToken(_)),
         "{err:?}"
     );
     let bearer = headers(&[("authorization", "Bearer abc")]);
     let err = authenticate(&post(&bearer, b""), &keys, botocore_time()).unwrap_err();
-    assert!(matches!(err, IamError::IncompleteSignature(_)), "{err:?}");
+    assert!(matches!(err, AuthError::IncompleteSignature(_)), "{err:?}");
 }
 
 /// The AWS SigV4 test suite's `get-vanilla` case, signed with a `Date` header
@@ -302,11 +311,11 @@ fn x_amz_date_takes_precedence_over_date() {
 
 #[test]
 fn an_unreadable_or_missing_date_is_an_incomplete_signature() {
-    fn refused(headers: &HeaderMap) -> IamError {
+    fn refused(headers: &HeaderMap) -> AuthError {
         claims(&post(headers, b"")).unwrap_err()
     }
     let err = refused(&suite_headers("yesterday"));
-    assert!(matches!(err, IamError::IncompleteSignature(_)), "{err:?}");
+    assert!(matches!(err, AuthError::IncompleteSignature(_)), "{err:?}");
     let mut no_date = suite_headers("x");
     no_date.remove("date");
     let err = refused(&no_date);
@@ -322,7 +331,7 @@ fn a_session_token_in_a_header_or_the_query_is_an_invalid_client_token_id() {
     let mut with_header = botocore_post_headers(POST_SIGNATURE);
     with_header.insert("x-amz-security-token", HeaderValue::from_static("FwoGZX"));
     let err = authenticate(&post(&with_header, POST_BODY), &keys, botocore_time()).unwrap_err();
-    assert!(matches!(err, IamError::InvalidClientTokenId(_)), "{err:?}");
+    assert!(matches!(err, AuthError::InvalidClientTokenId(_)), "{err:?}");
     assert_eq!(
         err.to_string(),
         "The security token included in the request is invalid."
@@ -331,7 +340,7 @@ fn a_session_token_in_a_header_or_the_query_is_an_invalid_client_token_id() {
     let headers = headers(&[("host", "127.0.0.1:8080")]);
     let query = format!("{PRESIGNED_QUERY}&X-Amz-Security-Token=FwoGZX");
     let err = authenticate(&presigned(&headers, &query), &keys, botocore_time()).unwrap_err();
-    assert!(matches!(err, IamError::InvalidClientTokenId(_)), "{err:?}");
+    assert!(matches!(err, AuthError::InvalidClientTokenId(_)), "{err:?}");
 }
 
 /// A header-signed POST whose signature covers `UNSIGNED-PAYLOAD` instead of the body's hash.
@@ -362,7 +371,10 @@ fn a_header_signed_unsigned_payload_does_not_match_whatever_the_body() {
             botocore_time(),
         )
         .unwrap_err();
-        assert!(matches!(err, IamError::SignatureDoesNotMatch(_)), "{err:?}");
+        assert!(
+            matches!(err, AuthError::SignatureDoesNotMatch(_)),
+            "{err:?}"
+        );
     }
 }
 
@@ -377,7 +389,10 @@ fn a_presigned_url_with_a_body_must_sign_the_body() {
         body: b"Action=DeleteUser&UserName=Bob",
     };
     let err = authenticate(&request, &tokens("AKIDEXAMPLE"), botocore_time()).unwrap_err();
-    assert!(matches!(err, IamError::SignatureDoesNotMatch(_)), "{err:?}");
+    assert!(
+        matches!(err, AuthError::SignatureDoesNotMatch(_)),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -393,5 +408,5 @@ fn two_authorization_headers_are_refused() {
         botocore_time(),
     )
     .unwrap_err();
-    assert!(matches!(err, IamError::InvalidClientTokenId(_)), "{err:?}");
+    assert!(matches!(err, AuthError::InvalidClientTokenId(_)), "{err:?}");
 }

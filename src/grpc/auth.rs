@@ -13,8 +13,7 @@ use http::{Request, Response};
 use tower::{Layer, Service};
 
 use crate::{
-    access::{Caller, Tokens},
-    domain::IamError,
+    access::{AuthError, Caller, Tokens},
     tls::PeerInfo,
 };
 
@@ -82,7 +81,7 @@ where
 impl<S> Auth<S> {
     /// The caller of an admitted request (None when no tokens are configured or the path is
     /// open), or why it is refused.
-    fn check<B>(&self, request: &Request<B>) -> Result<Option<Caller>, IamError> {
+    fn check<B>(&self, request: &Request<B>) -> Result<Option<Caller>, AuthError> {
         let path = request.uri().path();
         let Some(tokens) = &self.tokens else {
             return Ok(None);
@@ -104,7 +103,7 @@ impl<S> Auth<S> {
         tracing::Span::current().record("caller", caller.name.as_str());
         let operation = path.rsplit('/').next().unwrap_or_default();
         if !caller.may(operation) {
-            return Err(IamError::AccessDenied(format!(
+            return Err(AuthError::AccessDenied(format!(
                 "Caller {} is not authorized to perform {operation}.",
                 caller.name
             )));
@@ -114,17 +113,17 @@ impl<S> Auth<S> {
 }
 
 /// The caller whose bearer token the request carries, or why there is none.
-fn bearer_caller<B>(tokens: &Tokens, request: &Request<B>) -> Result<Caller, IamError> {
+fn bearer_caller<B>(tokens: &Tokens, request: &Request<B>) -> Result<Caller, AuthError> {
     let mut headers = request
         .headers()
         .get_all(http::header::AUTHORIZATION)
         .iter();
     let header = headers.next().ok_or_else(|| {
-        IamError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
+        AuthError::MissingAuthenticationToken("Missing Authentication Token".to_owned())
     })?;
     if headers.next().is_some() {
         // Which one would win depends on the proxies in between: refuse rather than guess.
-        return Err(IamError::InvalidClientTokenId(
+        return Err(AuthError::InvalidClientTokenId(
             "The request carries more than one authorization header; send exactly one.".to_owned(),
         ));
     }
@@ -132,7 +131,7 @@ fn bearer_caller<B>(tokens: &Tokens, request: &Request<B>) -> Result<Caller, Iam
     token
         .and_then(|token| tokens.authenticate(token))
         .ok_or_else(|| {
-            IamError::InvalidClientTokenId(
+            AuthError::InvalidClientTokenId(
                 "The security token included in the request is invalid.".to_owned(),
             )
         })
