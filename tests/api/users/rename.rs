@@ -235,7 +235,9 @@ async fn racing_renames_and_a_create_onto_one_name_have_exactly_one_winner() {
     };
     let create = tokio::spawn(create);
     let mut outcomes = spawn_all(renames).await;
-    outcomes.push(create.await.unwrap());
+    let created = create.await.unwrap();
+    let create_won = created.is_ok();
+    outcomes.push(created);
     let winners = outcomes.iter().filter(|o| o.is_ok()).count();
     assert_eq!(winners, 1, "{outcomes:?}");
     for outcome in &outcomes {
@@ -249,7 +251,15 @@ async fn racing_renames_and_a_create_onto_one_name_have_exactly_one_winner() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(listed.users.len(), 12, "no user lost or duplicated");
+    // A winning rename moved one of the 12; a winning create added a 13th.
+    let expected = if create_won { 13 } else { 12 };
+    assert_eq!(listed.users.len(), expected, "no user lost or duplicated");
+    let names: Vec<_> = listed
+        .users
+        .iter()
+        .map(|u| u.user_name.to_lowercase())
+        .collect();
+    assert_eq!(names.iter().filter(|n| *n == "target").count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
