@@ -104,7 +104,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
              make it readable by the service's user only (chmod 600)"
         );
     }
-    let app = App::open(config, Arc::new(SystemClock))?;
+    // Opening reads every record of the store: not on an async thread.
+    let app = tokio::task::spawn_blocking(move || App::open(config, Arc::new(SystemClock)))
+        .await
+        .context("the task opening the store failed")??;
     let listener = Listener::bind(&app.config.listen).await?;
     let http_listener = match app.config.http_listen {
         Some(addr) => Some(

@@ -12,8 +12,8 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-pub use records::{LockoutRecord, PolicyRecord, ProfileRecord, UserRecord};
-pub use sled_store::SledStore;
+pub use records::{LedgerRecord, LockoutRecord, PolicyRecord, ProfileRecord, UserRecord};
+pub use sled_store::{CheckOutcome, CheckReport, Inspection, Origin, Problems, SledStore, Survey};
 
 /// Storage failures carry their cause for the log; the caller only ever sees ServiceFailure.
 pub type StoreResult<T> = anyhow::Result<T>;

@@ -1,6 +1,6 @@
-//! The embedded default store on sled: one tree per record kind, multi-tree transactions for
-//! the operations that touch users and profiles together, and a flush before every
-//! acknowledged write.
+//! The embedded default store on sled: one tree per record kind, and every acknowledged write
+//! one transaction that also counts it in the ledger, made durable (with the acknowledged-write
+//! mark advanced past it) before it returns.
 
 use std::sync::{
     Arc,
@@ -20,7 +20,19 @@ use super::{
     ProfileLookup, ProfileRecord, ReplaceProfile, Store, StoreResult, UserPage, UserRecord,
 };
 
+mod check;
+mod commit;
+mod ledger;
+mod mark;
 mod open;
+mod survey;
+
+pub use check::{CheckOutcome, CheckReport};
+pub use open::{Inspection, Origin};
+pub use survey::{Problems, Survey};
+
+use commit::Committer;
+use ledger::Change;
 
 const POLICY_KEY: &[u8] = b"account";
 const PROBE_KEY: &[u8] = b"health-probe";
@@ -33,24 +45,64 @@ pub struct SledStore {
     profiles: Tree,
     policy: Tree,
     lockouts: Tree,
+    ledger: Tree,
+    committer: Arc<Committer>,
     /// Set by the first write that failed with a storage error (see [`SledStore::watch`]).
     failed: Arc<AtomicBool>,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<anyhow::Error>>;
 
+/// The trees a write transaction sees.
+struct Trees<'a> {
+    users: &'a TransactionalTree,
+    profiles: &'a TransactionalTree,
+    policy: &'a TransactionalTree,
+}
+
 impl SledStore {
-    /// Runs a transaction over the users and profiles trees.
-    fn users_and_profiles<T>(
+    /// Runs `body` as one transaction over the users, profiles and policy trees. When it
+    /// returns a change, the ledger counts it in the same transaction; the write's number is
+    /// returned, to pass to [`SledStore::acknowledge`] before the caller is answered.
+    fn write<T>(
         &self,
-        body: impl Fn(&TransactionalTree, &TransactionalTree) -> TxResult<T>,
-    ) -> StoreResult<T> {
-        (&self.users, &self.profiles)
-            .transaction(|(users, profiles)| body(users, profiles))
+        body: impl Fn(&Trees<'_>) -> TxResult<(T, Option<Change>)>,
+    ) -> StoreResult<(T, Option<u64>)> {
+        (&self.users, &self.profiles, &self.policy, &self.ledger)
+            .transaction(|(users, profiles, policy, ledger)| {
+                let trees = Trees {
+                    users,
+                    profiles,
+                    policy,
+                };
+                let (outcome, change) = body(&trees)?;
+                let seq = change
+                    .map(|change| ledger::record(ledger, change))
+                    .transpose()?;
+                Ok((outcome, seq))
+            })
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => self.watch::<()>(Err(e)).unwrap_err(),
             })
+    }
+
+    /// Returns once write `seq` (if any) is on disk and the acknowledged-write mark covers it;
+    /// writers waiting at once share the disk flushes. Runs on the blocking pool.
+    async fn acknowledge(&self, seq: Option<u64>) -> StoreResult<()> {
+        let Some(seq) = seq else {
+            return Ok(());
+        };
+        let committer = self.committer.clone();
+        let durable = tokio::task::spawn_blocking(move || committer.make_durable(seq))
+            .await
+            .context("the committing task failed")?;
+        if durable.is_err() {
+            // The write may or may not be on disk, and sled's state after a failed flush
+            // cannot be trusted: stop acknowledging until the process reopens the store.
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        durable
     }
 
     /// Waits until every write so far is on disk.
@@ -81,24 +133,29 @@ impl SledStore {
         Ok(result?)
     }
 
+    /// Replaces the profile if its version is still `expected_version`; counts the write as
+    /// acknowledged only when `acknowledged`.
     fn replace_profile_now(
         &self,
         key: &str,
         expected_version: u64,
         profile: &ProfileRecord,
-    ) -> StoreResult<ReplaceProfile> {
-        self.users_and_profiles(|users, profiles| {
-            if users.get(key)?.is_none() {
-                return Ok(ReplaceProfile::NoUser);
+        acknowledged: bool,
+    ) -> StoreResult<(ReplaceProfile, Option<u64>)> {
+        let bytes = profile.encode_to_vec();
+        self.write(|t| {
+            if t.users.get(key)?.is_none() {
+                return Ok((ReplaceProfile::NoUser, None));
             }
-            let Some(stored) = profiles.get(key)? else {
-                return Ok(ReplaceProfile::NoProfile);
+            let Some(stored) = t.profiles.get(key)? else {
+                return Ok((ReplaceProfile::NoProfile, None));
             };
             if decode::<ProfileRecord>(&stored)?.version != expected_version {
-                return Ok(ReplaceProfile::Stale);
+                return Ok((ReplaceProfile::Stale, None));
             }
-            profiles.insert(key, profile.encode_to_vec())?;
-            Ok(ReplaceProfile::Replaced)
+            t.profiles.insert(key, bytes.as_slice())?;
+            let change = acknowledged.then_some(Change::ProfileReplaced);
+            Ok((ReplaceProfile::Replaced, change))
         })
     }
 }
@@ -117,15 +174,14 @@ fn decode_plain<T: Message + Default>(bytes: &[u8]) -> StoreResult<T> {
 impl Store for SledStore {
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
         let bytes = user.encode_to_vec();
-        let swapped = self
-            .users
-            .compare_and_swap(key, None as Option<&[u8]>, Some(bytes));
-        let outcome = self
-            .watch(swapped)?
-            .map_or(InsertUser::AlreadyExists, |()| InsertUser::Inserted);
-        if outcome == InsertUser::Inserted {
-            self.durable().await?;
-        }
+        let (outcome, seq) = self.write(|t| {
+            if t.users.get(key)?.is_some() {
+                return Ok((InsertUser::AlreadyExists, None));
+            }
+            t.users.insert(key, bytes.as_slice())?;
+            Ok((InsertUser::Inserted, Some(Change::UserAdded)))
+        })?;
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -137,19 +193,19 @@ impl Store for SledStore {
     }
 
     async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser> {
-        let outcome = self.users_and_profiles(|users, profiles| {
-            if profiles.get(key)?.is_some() {
-                return Ok(DeleteUser::HasProfile);
+        let (outcome, seq) = self.write(|t| {
+            if t.profiles.get(key)?.is_some() {
+                return Ok((DeleteUser::HasProfile, None));
             }
-            Ok(match users.remove(key)? {
-                Some(_) => DeleteUser::Deleted,
-                None => DeleteUser::NoUser,
+            Ok(match t.users.remove(key)? {
+                Some(_) => (DeleteUser::Deleted, Some(Change::UserRemoved)),
+                None => (DeleteUser::NoUser, None),
             })
         })?;
         if outcome == DeleteUser::Deleted {
             self.watch(self.lockouts.remove(key))?;
-            self.durable().await?;
         }
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -231,19 +287,17 @@ impl Store for SledStore {
         profile: ProfileRecord,
     ) -> StoreResult<InsertProfile> {
         let bytes = profile.encode_to_vec();
-        let outcome = self.users_and_profiles(|users, profiles| {
-            if users.get(key)?.is_none() {
-                return Ok(InsertProfile::NoUser);
+        let (outcome, seq) = self.write(|t| {
+            if t.users.get(key)?.is_none() {
+                return Ok((InsertProfile::NoUser, None));
             }
-            if profiles.get(key)?.is_some() {
-                return Ok(InsertProfile::AlreadyExists);
+            if t.profiles.get(key)?.is_some() {
+                return Ok((InsertProfile::AlreadyExists, None));
             }
-            profiles.insert(key, bytes.as_slice())?;
-            Ok(InsertProfile::Inserted)
+            t.profiles.insert(key, bytes.as_slice())?;
+            Ok((InsertProfile::Inserted, Some(Change::ProfileAdded)))
         })?;
-        if outcome == InsertProfile::Inserted {
-            self.durable().await?;
-        }
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -253,10 +307,8 @@ impl Store for SledStore {
         expected_version: u64,
         profile: ProfileRecord,
     ) -> StoreResult<ReplaceProfile> {
-        let outcome = self.replace_profile_now(key, expected_version, &profile)?;
-        if outcome == ReplaceProfile::Replaced {
-            self.durable().await?;
-        }
+        let (outcome, seq) = self.replace_profile_now(key, expected_version, &profile, true)?;
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -266,22 +318,21 @@ impl Store for SledStore {
         expected_version: u64,
         profile: ProfileRecord,
     ) -> StoreResult<ReplaceProfile> {
-        self.replace_profile_now(key, expected_version, &profile)
+        let (outcome, _) = self.replace_profile_now(key, expected_version, &profile, false)?;
+        Ok(outcome)
     }
 
     async fn delete_profile(&self, key: &str) -> StoreResult<DeleteProfile> {
-        let outcome = self.users_and_profiles(|users, profiles| {
-            if users.get(key)?.is_none() {
-                return Ok(DeleteProfile::NoUser);
+        let (outcome, seq) = self.write(|t| {
+            if t.users.get(key)?.is_none() {
+                return Ok((DeleteProfile::NoUser, None));
             }
-            Ok(match profiles.remove(key)? {
-                Some(_) => DeleteProfile::Deleted,
-                None => DeleteProfile::NoProfile,
+            Ok(match t.profiles.remove(key)? {
+                Some(_) => (DeleteProfile::Deleted, Some(Change::ProfileRemoved)),
+                None => (DeleteProfile::NoProfile, None),
             })
         })?;
-        if outcome == DeleteProfile::Deleted {
-            self.durable().await?;
-        }
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -293,15 +344,22 @@ impl Store for SledStore {
     }
 
     async fn put_policy(&self, policy: PolicyRecord) -> StoreResult<()> {
-        self.watch(self.policy.insert(POLICY_KEY, policy.encode_to_vec()))?;
-        self.durable().await
+        let bytes = policy.encode_to_vec();
+        let ((), seq) = self.write(|t| {
+            t.policy.insert(POLICY_KEY, bytes.as_slice())?;
+            Ok(((), Some(Change::PolicySet)))
+        })?;
+        self.acknowledge(seq).await
     }
 
     async fn delete_policy(&self) -> StoreResult<bool> {
-        let existed = self.watch(self.policy.remove(POLICY_KEY))?.is_some();
-        if existed {
-            self.durable().await?;
-        }
+        let (existed, seq) = self.write(|t| {
+            Ok(match t.policy.remove(POLICY_KEY)? {
+                Some(_) => (true, Some(Change::PolicyRemoved)),
+                None => (false, None),
+            })
+        })?;
+        self.acknowledge(seq).await?;
         Ok(existed)
     }
 
