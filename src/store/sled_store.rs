@@ -10,10 +10,7 @@ use std::sync::{
 use anyhow::Context as _;
 use async_trait::async_trait;
 use prost::Message;
-use sled::{
-    Transactional, Tree,
-    transaction::{ConflictableTransactionError, TransactionError, TransactionalTree},
-};
+use sled::{Tree, transaction::ConflictableTransactionError};
 
 use super::{
     DeleteProfile, DeleteUser, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
@@ -53,58 +50,7 @@ pub struct SledStore {
 
 type TxResult<T> = Result<T, ConflictableTransactionError<anyhow::Error>>;
 
-/// The trees a write transaction sees.
-struct Trees<'a> {
-    users: &'a TransactionalTree,
-    profiles: &'a TransactionalTree,
-    policy: &'a TransactionalTree,
-}
-
 impl SledStore {
-    /// Runs `body` as one transaction over the users, profiles and policy trees. When it
-    /// returns a change, the ledger counts it in the same transaction; the write's number is
-    /// returned, to pass to [`SledStore::acknowledge`] before the caller is answered.
-    fn write<T>(
-        &self,
-        body: impl Fn(&Trees<'_>) -> TxResult<(T, Option<Change>)>,
-    ) -> StoreResult<(T, Option<u64>)> {
-        (&self.users, &self.profiles, &self.policy, &self.ledger)
-            .transaction(|(users, profiles, policy, ledger)| {
-                let trees = Trees {
-                    users,
-                    profiles,
-                    policy,
-                };
-                let (outcome, change) = body(&trees)?;
-                let seq = change
-                    .map(|change| ledger::record(ledger, change))
-                    .transpose()?;
-                Ok((outcome, seq))
-            })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => self.watch::<()>(Err(e)).unwrap_err(),
-            })
-    }
-
-    /// Returns once write `seq` (if any) is on disk and the acknowledged-write mark covers it;
-    /// writers waiting at once share the disk flushes. Runs on the blocking pool.
-    async fn acknowledge(&self, seq: Option<u64>) -> StoreResult<()> {
-        let Some(seq) = seq else {
-            return Ok(());
-        };
-        let committer = self.committer.clone();
-        let durable = tokio::task::spawn_blocking(move || committer.make_durable(seq))
-            .await
-            .context("the committing task failed")?;
-        if durable.is_err() {
-            // The write may or may not be on disk, and sled's state after a failed flush
-            // cannot be trusted: stop acknowledging until the process reopens the store.
-            self.failed.store(true, Ordering::SeqCst);
-        }
-        durable
-    }
-
     /// Waits until every write so far is on disk.
     ///
     /// Not `flush_async`: in sled 0.34 concurrent `flush_async` futures can deadlock, never

@@ -127,23 +127,30 @@ impl SledStore {
 }
 
 /// Copies the data directory, holding sled's lock on it meanwhile so that no server writes
-/// during the copy.
+/// during the copy. A directory with a mark but no sled file is copied too: the check then
+/// reports what the mark says is missing.
 fn copy_stopped_store(dir: &Path, scratch: Option<&Path>) -> anyhow::Result<tempfile::TempDir> {
     let db = dir.join("db");
-    let lock = File::open(&db).with_context(|| {
-        format!(
-            "{} holds no sled store (no readable {})",
-            dir.display(),
-            db.display()
-        )
-    })?;
-    lock.try_lock_exclusive().with_context(|| {
-        format!(
-            "{} is in use by a running loginprofiled; check reads a stopped store (stop the \
-             server, or check a copy taken while it was stopped)",
-            dir.display()
-        )
-    })?;
+    let lock = match File::open(&db) {
+        Ok(lock) => Some(lock),
+        Err(_) if dir.join(mark::FILE_NAME).is_file() => None,
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "{} holds no sled store (no readable {})",
+                dir.display(),
+                db.display()
+            )));
+        }
+    };
+    if let Some(lock) = &lock {
+        lock.try_lock_exclusive().with_context(|| {
+            format!(
+                "{} is in use by a running loginprofiled; check reads a stopped store (stop \
+                 the server, or check a copy taken while it was stopped)",
+                dir.display()
+            )
+        })?;
+    }
     let scratch = scratch.map_or_else(std::env::temp_dir, Path::to_owned);
     let copy = tempfile::Builder::new()
         .prefix("loginprofiled-check-")
@@ -151,7 +158,8 @@ fn copy_stopped_store(dir: &Path, scratch: Option<&Path>) -> anyhow::Result<temp
         .with_context(|| format!("making a scratch directory in {}", scratch.display()))?;
     copy_dir(dir, &copy.path().join("data"))
         .with_context(|| format!("copying {} to {}", dir.display(), copy.path().display()))?;
-    fs2::FileExt::unlock(&lock)?;
+    // Dropping the file releases the lock.
+    drop(lock);
     Ok(copy)
 }
 

@@ -1,5 +1,6 @@
-//! Group commit: makes acknowledged writes durable and advances the mark past them, sharing the
-//! disk flushes among the writers that wait at the same time.
+//! How an acknowledged write is made: one transaction that also counts it in the ledger, then a
+//! group commit that makes it durable and advances the mark past it, sharing the disk flushes
+//! among the writers that wait at the same time.
 //!
 //! One waiting writer at a time leads a round: it takes the highest write number registered so
 //! far, flushes sled, `fdatasync`s sled's file (sled's own flush only `sync_file_range`s what it
@@ -9,12 +10,74 @@
 use std::{
     fs::File,
     path::Path,
-    sync::{Condvar, Mutex, MutexGuard, PoisonError},
+    sync::{Condvar, Mutex, MutexGuard, PoisonError, atomic::Ordering},
 };
 
 use anyhow::Context as _;
+use sled::{
+    Transactional as _,
+    transaction::{TransactionError, TransactionalTree},
+};
 
-use super::mark::MarkFile;
+use super::{
+    SledStore, TxResult,
+    ledger::{self, Change},
+    mark::MarkFile,
+};
+use crate::store::StoreResult;
+
+/// The trees a write transaction sees.
+pub(super) struct Trees<'a> {
+    pub(super) users: &'a TransactionalTree,
+    pub(super) profiles: &'a TransactionalTree,
+    pub(super) policy: &'a TransactionalTree,
+}
+
+impl SledStore {
+    /// Runs `body` as one transaction over the users, profiles and policy trees. When it
+    /// returns a change, the ledger counts it in the same transaction; the write's number is
+    /// returned, to pass to [`SledStore::acknowledge`] before the caller is answered.
+    pub(super) fn write<T>(
+        &self,
+        body: impl Fn(&Trees<'_>) -> TxResult<(T, Option<Change>)>,
+    ) -> StoreResult<(T, Option<u64>)> {
+        (&self.users, &self.profiles, &self.policy, &self.ledger)
+            .transaction(|(users, profiles, policy, ledger)| {
+                let trees = Trees {
+                    users,
+                    profiles,
+                    policy,
+                };
+                let (outcome, change) = body(&trees)?;
+                let seq = change
+                    .map(|change| ledger::record(ledger, change))
+                    .transpose()?;
+                Ok((outcome, seq))
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => self.watch::<()>(Err(e)).unwrap_err(),
+            })
+    }
+
+    /// Returns once write `seq` (if any) is on disk and the acknowledged-write mark covers it;
+    /// writers waiting at once share the disk flushes. Runs on the blocking pool.
+    pub(super) async fn acknowledge(&self, seq: Option<u64>) -> StoreResult<()> {
+        let Some(seq) = seq else {
+            return Ok(());
+        };
+        let committer = self.committer.clone();
+        let durable = tokio::task::spawn_blocking(move || committer.make_durable(seq))
+            .await
+            .context("the committing task failed")?;
+        if durable.is_err() {
+            // The write may or may not be on disk, and sled's state after a failed flush
+            // cannot be trusted: stop acknowledging until the process reopens the store.
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        durable
+    }
+}
 
 /// Durability for acknowledged writes, shared by every handle on one store.
 #[derive(Debug)]

@@ -3,6 +3,7 @@
 //! and bulk loading prepared data sets.
 
 use std::{
+    panic::AssertUnwindSafe,
     path::Path,
     sync::{Arc, atomic::AtomicBool},
 };
@@ -96,6 +97,26 @@ impl SledStore {
     /// what it found with the ledger and the mark. Writes to the store as sled's recovery and
     /// an upgrade do; `check` runs it on a copy. Messages name the data directory `named`.
     pub(super) fn inspect(
+        dir: &Path,
+        named: &Path,
+        cache_bytes: u64,
+    ) -> anyhow::Result<(sled::Db, Inspection)> {
+        // sled 0.34 panics on some damage instead of returning an error: that too is a damaged
+        // store, to refuse with the same advice rather than a bare panic.
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            Self::inspect_unguarded(dir, named, cache_bytes)
+        }))
+        .unwrap_or_else(|_| {
+            // The panic's own message went to stderr already.
+            anyhow::bail!(
+                "reading the sled store in {} made sled panic: it is damaged. {}",
+                named.display(),
+                how_to_recover(named, false)
+            )
+        })
+    }
+
+    fn inspect_unguarded(
         dir: &Path,
         named: &Path,
         cache_bytes: u64,

@@ -206,3 +206,6 @@ fn tree_name(name: sled::IVec) -> Result<String, String> {
 fn present(present: bool) -> &'static str {
     if present { "present" } else { "absent" }
 }
+
+#[cfg(test)]
+mod tests;
