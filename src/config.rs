@@ -38,6 +38,24 @@ pub enum Command {
     /// Manages caller tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Reads every record of a stopped store and reports what it holds and what is wrong,
+    /// without serving and without changing it (it opens a copy); exits non-zero on a problem.
+    Check(CheckArgs),
+}
+
+/// Flags of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Directory of the embedded store.
+    #[arg(long, env = "LOGINPROFILED_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Where the copy that is opened goes [default: the system's temporary directory].
+    #[arg(long)]
+    pub scratch_dir: Option<PathBuf>,
+    /// When every record still reads, make the store servable with what it holds: the
+    /// acknowledged writes it lacks are given up for good. This changes the store.
+    #[arg(long)]
+    pub accept_loss: bool,
 }
 
 #[derive(Debug, Subcommand)]

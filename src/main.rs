@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use loginprofiled::{
     access::new_token,
-    config::{Cli, Command, TokenCommand},
-    server, telemetry,
+    config::{CheckArgs, Cli, Command, TokenCommand},
+    server,
+    store::SledStore,
+    telemetry,
 };
 
 fn main() -> ExitCode {
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
             print!("{entry}");
             ExitCode::SUCCESS
         }
+        Command::Check(args) => check(&args),
         Command::Serve(args) => {
             let config = match args.validate() {
                 Ok(config) => config,
@@ -45,6 +48,30 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `check`: the report on stdout; exit 0 when `serve` would start on the store.
+fn check(args: &CheckArgs) -> ExitCode {
+    let scratch = args.scratch_dir.as_deref();
+    let checked = if args.accept_loss {
+        SledStore::accept_loss(&args.data_dir, scratch)
+    } else {
+        SledStore::check_dir(&args.data_dir, scratch)
+    };
+    match checked {
+        Ok(report) => {
+            print!("{report}");
+            if report.healthy() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => {
+            eprintln!("loginprofiled check: {error:#}");
+            ExitCode::FAILURE
         }
     }
 }

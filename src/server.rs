@@ -117,7 +117,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         );
     }
     warn_about_transport(&config);
-    let app = App::open(config, Arc::new(SystemClock))?;
+    // Opening reads every record of the store: not on an async thread.
+    let app = tokio::task::spawn_blocking(move || App::open(config, Arc::new(SystemClock)))
+        .await
+        .context("the task opening the store failed")??;
     let listener = Listener::bind(&app.config.listen).await?;
     let http_listener = bind_tcp(app.config.http_listen, "the Query API").await?;
     let health_listener = bind_tcp(app.config.health_listen, "the health port").await?;

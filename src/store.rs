@@ -13,9 +13,10 @@ use std::fmt;
 use async_trait::async_trait;
 
 pub use records::{
-    InFlightAttempt, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord, UserRecord,
+    InFlightAttempt, LedgerRecord, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord,
+    UserRecord,
 };
-pub use sled_store::SledStore;
+pub use sled_store::{CheckOutcome, CheckReport, Inspection, Origin, Problems, SledStore, Survey};
 
 /// Storage failures carry their cause for the log; the caller only ever sees ServiceFailure.
 pub type StoreResult<T> = anyhow::Result<T>;

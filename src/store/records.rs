@@ -100,3 +100,22 @@ pub struct InFlightAttempt {
     #[prost(int64, tag = "2")]
     pub lease_until_ms: i64,
 }
+
+/// The store's own account of what it holds, updated in the same transaction as every write
+/// acknowledged to a caller (not the lazy ones: last use, re-hash, lockout).
+#[derive(Clone, PartialEq, Eq, prost::Message)]
+pub struct LedgerRecord {
+    /// Random, made with the store; the acknowledged-write mark carries it too, so a mark is
+    /// never compared with another store's count.
+    #[prost(bytes = "vec", tag = "1")]
+    pub store_id: Vec<u8>,
+    /// Acknowledged writes so far: the number of the last one.
+    #[prost(uint64, tag = "2")]
+    pub seq: u64,
+    #[prost(uint64, tag = "3")]
+    pub users: u64,
+    #[prost(uint64, tag = "4")]
+    pub profiles: u64,
+    #[prost(bool, tag = "5")]
+    pub policy: bool,
+}

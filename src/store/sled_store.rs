@@ -1,6 +1,6 @@
-//! The embedded default store on sled: one tree per record kind, multi-tree transactions for
-//! the operations that touch users and profiles together, and a flush before every
-//! acknowledged write.
+//! The embedded default store on sled: one tree per record kind, and every acknowledged write
+//! one transaction that also counts it in the ledger, made durable (with the acknowledged-write
+//! mark advanced past it) before it returns.
 
 use std::sync::{
     Arc,
@@ -10,10 +10,7 @@ use std::sync::{
 use anyhow::Context as _;
 use async_trait::async_trait;
 use prost::Message;
-use sled::{
-    Transactional, Tree,
-    transaction::{ConflictableTransactionError, TransactionError, TransactionalTree},
-};
+use sled::{Tree, transaction::ConflictableTransactionError};
 
 use super::{
     DeleteProfile, DeleteUser, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
@@ -21,7 +18,19 @@ use super::{
     UserRecord,
 };
 
+mod check;
+mod commit;
+mod ledger;
+mod mark;
 mod open;
+mod survey;
+
+pub use check::{CheckOutcome, CheckReport};
+pub use open::{Inspection, Origin};
+pub use survey::{Problems, Survey};
+
+use commit::Committer;
+use ledger::Change;
 
 const POLICY_KEY: &[u8] = b"account";
 const PROBE_KEY: &[u8] = b"health-probe";
@@ -34,6 +43,8 @@ pub struct SledStore {
     profiles: Tree,
     policy: Tree,
     lockouts: Tree,
+    ledger: Tree,
+    committer: Arc<Committer>,
     /// Set by the first write that failed with a storage error (see [`SledStore::watch`]).
     failed: Arc<AtomicBool>,
 }
@@ -41,32 +52,6 @@ pub struct SledStore {
 type TxResult<T> = Result<T, ConflictableTransactionError<anyhow::Error>>;
 
 impl SledStore {
-    /// Runs a transaction over the users and profiles trees.
-    fn users_and_profiles<T>(
-        &self,
-        body: impl Fn(&TransactionalTree, &TransactionalTree) -> TxResult<T>,
-    ) -> StoreResult<T> {
-        (&self.users, &self.profiles)
-            .transaction(|(users, profiles)| body(users, profiles))
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => self.watch::<()>(Err(e)).unwrap_err(),
-            })
-    }
-
-    /// Runs a transaction over the users, profiles and lockouts trees: what a rename moves.
-    fn user_entries<T>(
-        &self,
-        body: impl Fn(&TransactionalTree, &TransactionalTree, &TransactionalTree) -> TxResult<T>,
-    ) -> StoreResult<T> {
-        (&self.users, &self.profiles, &self.lockouts)
-            .transaction(|(users, profiles, lockouts)| body(users, profiles, lockouts))
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => self.watch::<()>(Err(e)).unwrap_err(),
-            })
-    }
-
     /// Waits until every write so far is on disk.
     ///
     /// Not `flush_async`: in sled 0.34 concurrent `flush_async` futures can deadlock, never
@@ -95,24 +80,29 @@ impl SledStore {
         Ok(result?)
     }
 
+    /// Replaces the profile if its version is still `expected_version`; counts the write as
+    /// acknowledged only when `acknowledged`.
     fn replace_profile_now(
         &self,
         key: &str,
         expected_version: u64,
         profile: &ProfileRecord,
-    ) -> StoreResult<ReplaceProfile> {
-        self.users_and_profiles(|users, profiles| {
-            if users.get(key)?.is_none() {
-                return Ok(ReplaceProfile::NoUser);
+        acknowledged: bool,
+    ) -> StoreResult<(ReplaceProfile, Option<u64>)> {
+        let bytes = profile.encode_to_vec();
+        self.write(|t| {
+            if t.users.get(key)?.is_none() {
+                return Ok((ReplaceProfile::NoUser, None));
             }
-            let Some(stored) = profiles.get(key)? else {
-                return Ok(ReplaceProfile::NoProfile);
+            let Some(stored) = t.profiles.get(key)? else {
+                return Ok((ReplaceProfile::NoProfile, None));
             };
             if decode::<ProfileRecord>(&stored)?.version != expected_version {
-                return Ok(ReplaceProfile::Stale);
+                return Ok((ReplaceProfile::Stale, None));
             }
-            profiles.insert(key, profile.encode_to_vec())?;
-            Ok(ReplaceProfile::Replaced)
+            t.profiles.insert(key, bytes.as_slice())?;
+            let change = acknowledged.then_some(Change::ProfileReplaced);
+            Ok((ReplaceProfile::Replaced, change))
         })
     }
 }
@@ -131,15 +121,14 @@ fn decode_plain<T: Message + Default>(bytes: &[u8]) -> StoreResult<T> {
 impl Store for SledStore {
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
         let bytes = user.encode_to_vec();
-        let swapped = self
-            .users
-            .compare_and_swap(key, None as Option<&[u8]>, Some(bytes));
-        let outcome = self
-            .watch(swapped)?
-            .map_or(InsertUser::AlreadyExists, |()| InsertUser::Inserted);
-        if outcome == InsertUser::Inserted {
-            self.durable().await?;
-        }
+        let (outcome, seq) = self.write(|t| {
+            if t.users.get(key)?.is_some() {
+                return Ok((InsertUser::AlreadyExists, None));
+            }
+            t.users.insert(key, bytes.as_slice())?;
+            Ok((InsertUser::Inserted, Some(Change::UserAdded)))
+        })?;
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -151,19 +140,19 @@ impl Store for SledStore {
     }
 
     async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser> {
-        let outcome = self.users_and_profiles(|users, profiles| {
-            if profiles.get(key)?.is_some() {
-                return Ok(DeleteUser::HasProfile);
+        let (outcome, seq) = self.write(|t| {
+            if t.profiles.get(key)?.is_some() {
+                return Ok((DeleteUser::HasProfile, None));
             }
-            Ok(match users.remove(key)? {
-                Some(_) => DeleteUser::Deleted,
-                None => DeleteUser::NoUser,
+            Ok(match t.users.remove(key)? {
+                Some(_) => (DeleteUser::Deleted, Some(Change::UserRemoved)),
+                None => (DeleteUser::NoUser, None),
             })
         })?;
         if outcome == DeleteUser::Deleted {
             self.watch(self.lockouts.remove(key))?;
-            self.durable().await?;
         }
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -211,34 +200,32 @@ impl Store for SledStore {
         user: UserRecord,
     ) -> StoreResult<ReplaceUser> {
         let bytes = user.encode_to_vec();
-        let outcome = self.user_entries(|users, profiles, lockouts| {
-            let Some(stored) = users.get(key)? else {
-                return Ok(ReplaceUser::NoUser);
+        let (outcome, seq) = self.write(|t| {
+            let Some(stored) = t.users.get(key)? else {
+                return Ok((ReplaceUser::NoUser, None));
             };
             if decode::<UserRecord>(&stored)? != *expected {
-                return Ok(ReplaceUser::Stale);
+                return Ok((ReplaceUser::Stale, None));
             }
             if new_key != key {
-                if users.get(new_key)?.is_some() {
-                    return Ok(ReplaceUser::NameTaken);
+                if t.users.get(new_key)?.is_some() {
+                    return Ok((ReplaceUser::NameTaken, None));
                 }
-                users.remove(key)?;
-                if let Some(profile) = profiles.remove(key)? {
-                    profiles.insert(new_key, profile)?;
+                t.users.remove(key)?;
+                if let Some(profile) = t.profiles.remove(key)? {
+                    t.profiles.insert(new_key, profile)?;
                 }
                 // A lockout state left under the new key by an unknown name's failures is
                 // replaced: the state that counts is the one of the user who now has the name.
-                match lockouts.remove(key)? {
-                    Some(lockout) => lockouts.insert(new_key, lockout)?,
-                    None => lockouts.remove(new_key)?,
+                match t.lockouts.remove(key)? {
+                    Some(lockout) => t.lockouts.insert(new_key, lockout)?,
+                    None => t.lockouts.remove(new_key)?,
                 };
             }
-            users.insert(new_key, bytes.as_slice())?;
-            Ok(ReplaceUser::Replaced)
+            t.users.insert(new_key, bytes.as_slice())?;
+            Ok((ReplaceUser::Replaced, Some(Change::UserReplaced)))
         })?;
-        if outcome == ReplaceUser::Replaced {
-            self.durable().await?;
-        }
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -284,19 +271,17 @@ impl Store for SledStore {
         profile: ProfileRecord,
     ) -> StoreResult<InsertProfile> {
         let bytes = profile.encode_to_vec();
-        let outcome = self.users_and_profiles(|users, profiles| {
-            if users.get(key)?.is_none() {
-                return Ok(InsertProfile::NoUser);
+        let (outcome, seq) = self.write(|t| {
+            if t.users.get(key)?.is_none() {
+                return Ok((InsertProfile::NoUser, None));
             }
-            if profiles.get(key)?.is_some() {
-                return Ok(InsertProfile::AlreadyExists);
+            if t.profiles.get(key)?.is_some() {
+                return Ok((InsertProfile::AlreadyExists, None));
             }
-            profiles.insert(key, bytes.as_slice())?;
-            Ok(InsertProfile::Inserted)
+            t.profiles.insert(key, bytes.as_slice())?;
+            Ok((InsertProfile::Inserted, Some(Change::ProfileAdded)))
         })?;
-        if outcome == InsertProfile::Inserted {
-            self.durable().await?;
-        }
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -306,10 +291,8 @@ impl Store for SledStore {
         expected_version: u64,
         profile: ProfileRecord,
     ) -> StoreResult<ReplaceProfile> {
-        let outcome = self.replace_profile_now(key, expected_version, &profile)?;
-        if outcome == ReplaceProfile::Replaced {
-            self.durable().await?;
-        }
+        let (outcome, seq) = self.replace_profile_now(key, expected_version, &profile, true)?;
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -319,22 +302,21 @@ impl Store for SledStore {
         expected_version: u64,
         profile: ProfileRecord,
     ) -> StoreResult<ReplaceProfile> {
-        self.replace_profile_now(key, expected_version, &profile)
+        let (outcome, _) = self.replace_profile_now(key, expected_version, &profile, false)?;
+        Ok(outcome)
     }
 
     async fn delete_profile(&self, key: &str) -> StoreResult<DeleteProfile> {
-        let outcome = self.users_and_profiles(|users, profiles| {
-            if users.get(key)?.is_none() {
-                return Ok(DeleteProfile::NoUser);
+        let (outcome, seq) = self.write(|t| {
+            if t.users.get(key)?.is_none() {
+                return Ok((DeleteProfile::NoUser, None));
             }
-            Ok(match profiles.remove(key)? {
-                Some(_) => DeleteProfile::Deleted,
-                None => DeleteProfile::NoProfile,
+            Ok(match t.profiles.remove(key)? {
+                Some(_) => (DeleteProfile::Deleted, Some(Change::ProfileRemoved)),
+                None => (DeleteProfile::NoProfile, None),
             })
         })?;
-        if outcome == DeleteProfile::Deleted {
-            self.durable().await?;
-        }
+        self.acknowledge(seq).await?;
         Ok(outcome)
     }
 
@@ -346,15 +328,22 @@ impl Store for SledStore {
     }
 
     async fn put_policy(&self, policy: PolicyRecord) -> StoreResult<()> {
-        self.watch(self.policy.insert(POLICY_KEY, policy.encode_to_vec()))?;
-        self.durable().await
+        let bytes = policy.encode_to_vec();
+        let ((), seq) = self.write(|t| {
+            t.policy.insert(POLICY_KEY, bytes.as_slice())?;
+            Ok(((), Some(Change::PolicySet)))
+        })?;
+        self.acknowledge(seq).await
     }
 
     async fn delete_policy(&self) -> StoreResult<bool> {
-        let existed = self.watch(self.policy.remove(POLICY_KEY))?.is_some();
-        if existed {
-            self.durable().await?;
-        }
+        let (existed, seq) = self.write(|t| {
+            Ok(match t.policy.remove(POLICY_KEY)? {
+                Some(_) => (true, Some(Change::PolicyRemoved)),
+                None => (false, None),
+            })
+        })?;
+        self.acknowledge(seq).await?;
         Ok(existed)
     }
 

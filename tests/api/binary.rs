@@ -2,8 +2,9 @@
 //! only a real process shows: kill -9, signals, exit codes, a full disk.
 
 use std::{
+    fs::File,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Command, ExitStatus, Output, Stdio},
     time::Duration,
 };
 
@@ -19,19 +20,59 @@ use tower::service_fn;
 pub struct Binary {
     pub child: Child,
     pub socket: PathBuf,
+    /// Where its stderr goes (appended to by every start in the same directory).
+    stderr: PathBuf,
 }
 
 impl Binary {
     /// Starts the binary with its data in `dir/data` and waits (bounded) until it serves.
     pub async fn start(dir: &Path, extra: &[&str]) -> Self {
-        let binary = Self::spawn(dir, extra);
+        let mut binary = Self::spawn(dir, extra);
         binary.wait_until_serving().await;
         binary
     }
 
+    /// Starts the binary and waits (bounded) until it serves, or returns how it stopped
+    /// instead: its exit status and stderr.
+    pub async fn try_start(dir: &Path, extra: &[&str]) -> Result<Self, (ExitStatus, String)> {
+        let mut binary = Self::spawn(dir, extra);
+        for _ in 0..400 {
+            if binary.health().await == Some(ServingStatus::Serving) {
+                return Ok(binary);
+            }
+            if let Some(exit) = binary.child.try_wait().unwrap() {
+                let stderr = std::fs::read_to_string(&binary.stderr).unwrap_or_default();
+                return Err((exit, stderr));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server neither served nor stopped within 20 s");
+    }
+
+    /// Stops the process with SIGTERM and waits (bounded: 20 s) until it has exited cleanly.
+    pub async fn stop(mut self) {
+        self.signal("-TERM");
+        for _ in 0..400 {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                assert!(exit.success(), "the server stopped with {exit}");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not stop within 20 s of SIGTERM");
+    }
+
     /// Starts the binary without waiting for it.
     pub fn spawn(dir: &Path, extra: &[&str]) -> Self {
-        Self::spawn_with(dir, &dir.join("lpd.sock"), extra, &[], Stdio::null())
+        let stderr = dir.join("stderr.log");
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&stderr)
+            .unwrap();
+        let mut binary = Self::spawn_with(dir, &dir.join("lpd.sock"), extra, &[], log.into());
+        binary.stderr = stderr;
+        binary
     }
 
     /// Starts the binary on `socket`, with `envs` set and its stderr to `stderr`, without
@@ -65,6 +106,8 @@ impl Binary {
         Self {
             child,
             socket: socket.to_owned(),
+            // Not captured to a file; see `spawn`.
+            stderr: dir.join("stderr.log"),
         }
     }
 
@@ -101,18 +144,23 @@ impl Binary {
         Some(reply.into_inner().status())
     }
 
-    /// Polls health (bounded: 20 s) until it answers `wanted`.
-    pub async fn wait_for_health(&self, wanted: ServingStatus) {
+    /// Polls health (bounded: 20 s) until it answers `wanted`; fails at once if the process
+    /// exits meanwhile, with what it wrote to stderr.
+    pub async fn wait_for_health(&mut self, wanted: ServingStatus) {
         for _ in 0..400 {
             if self.health().await == Some(wanted) {
                 return;
+            }
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                let stderr = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+                panic!("the server exited ({exit}) instead of serving:\n{stderr}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("health did not turn {wanted:?} within 20 s");
     }
 
-    pub async fn wait_until_serving(&self) {
+    pub async fn wait_until_serving(&mut self) {
         self.wait_for_health(ServingStatus::Serving).await;
     }
 
@@ -124,6 +172,42 @@ impl Binary {
             .unwrap();
         assert!(status.success());
     }
+}
+
+/// Runs `serve` on `data`, which must stop before serving: a server still running after 20 s
+/// is killed and fails the test. It listens on a port of its own choosing, so it never clashes.
+pub fn refused_start(data: &Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--http-listen", "off"])
+        .arg("--data-dir")
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running the server binary");
+    for _ in 0..200 {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    panic!(
+        "the server started on a store it should refuse: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Runs `loginprofiled check` on `data` with `extra` flags.
+pub fn check(data: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
+        .arg("check")
+        .arg("--data-dir")
+        .arg(data)
+        .args(extra)
+        .output()
+        .expect("running loginprofiled check")
 }
 
 impl Drop for Binary {

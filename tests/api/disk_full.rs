@@ -55,7 +55,7 @@ async fn a_full_disk_fails_writes_turns_health_off_and_loses_no_acknowledged_wri
         eprintln!("skipped: cannot mount a tmpfs here (needs root and a sandbox that allows it)");
         return;
     };
-    let server = Binary::start(disk.path(), &[]).await;
+    let mut server = Binary::start(disk.path(), &[]).await;
     let mut users = UserServiceClient::new(server.channel());
     let mut acknowledged = Vec::new();
     let failure = loop {

@@ -59,7 +59,7 @@ async fn start_at_trace(dir: &Path, tokens: &Path) -> Binary {
     let log = File::create(dir.join("stderr.log")).unwrap();
     let tokens = tokens.to_str().unwrap();
     let extra = ["--tokens-file", tokens, "--http-listen", "127.0.0.1:0"];
-    let server = Binary::spawn_with(
+    let mut server = Binary::spawn_with(
         dir,
         &dir.join("lpd.sock"),
         &extra,

@@ -5,8 +5,10 @@
 
 mod auth;
 mod binary;
+mod check;
 mod concurrency;
 mod crash;
+mod damage;
 mod disk_full;
 #[allow(dead_code)]
 mod helpers;

@@ -2,38 +2,9 @@
 //! exit, never a silent start on an empty store. (A second process on the same data directory is
 //! covered in `lifecycle`.)
 
-use std::{
-    path::Path,
-    process::{Command, Output, Stdio},
-    time::Duration,
-};
-
 use loginprofiled::store::SledStore;
 
-/// Runs `serve` on `data`, which must fail before serving: a server still running after 20 s
-/// is killed and fails the test.
-fn serve(data: &Path) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--http-listen", "off"])
-        .arg("--data-dir")
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running the server binary");
-    for _ in 0..200 {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    panic!(
-        "the server started on a store it should refuse: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use crate::binary::refused_start as serve;
 
 #[test]
 fn a_store_overwritten_with_garbage_is_refused_not_served_empty() {

@@ -162,7 +162,11 @@ async fn create_profile(
         password_reset_required: false,
     });
     request.set_timeout(deadline);
-    client.create_login_profile(request).await.map(drop)
+    client
+        .profiles
+        .create_login_profile(request)
+        .await
+        .map(drop)
 }
 
 /// Gets profiles over and over while the flood lasts, at most 200 a second.
@@ -176,6 +180,7 @@ async fn get_loop(
     while flooding.load(Ordering::Relaxed) {
         let sent = Instant::now();
         let outcome = client
+            .profiles
             .get_login_profile(proto::GetLoginProfileRequest {
                 user_name: format!("c{}", i % GET_USERS),
             })

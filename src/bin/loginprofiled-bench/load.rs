@@ -10,7 +10,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use loginprofiled::grpc::proto::{self, login_profile_service_client::LoginProfileServiceClient};
+use loginprofiled::grpc::proto::{
+    self, login_profile_service_client::LoginProfileServiceClient,
+    user_service_client::UserServiceClient,
+};
 use rand::Rng as _;
 use serde::Serialize;
 use tonic::{
@@ -24,7 +27,12 @@ use tonic_types::StatusExt as _;
 /// The password every bench user has (it satisfies the default IAM policy).
 pub(crate) const PASSWORD: &str = "Bench-password-1";
 
-pub(crate) type Client = LoginProfileServiceClient<InterceptedService<Channel, Bearer>>;
+/// One connection's clients of the services the bench drives.
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    pub(crate) profiles: LoginProfileServiceClient<InterceptedService<Channel, Bearer>>,
+    pub(crate) users: UserServiceClient<InterceptedService<Channel, Bearer>>,
+}
 
 /// Sends `authorization: Bearer <token>` on every call, when there is a token.
 #[derive(Debug, Clone)]
@@ -61,14 +69,18 @@ pub(crate) enum Op {
     Update,
     /// VerifyPassword with the right password for a random user.
     Verify,
+    /// CreateUser of a new name: no hashing, so the store's write path sets the pace.
+    CreateUser,
 }
 
-/// Which users the calls name: `u0..profiles` have profiles, `c0..creatable` have none.
+/// Which users the calls name: `u0..profiles` have profiles, `c0..creatable` have none, and
+/// `n0, n1, ...` do not exist yet.
 #[derive(Debug)]
 pub(crate) struct Users {
     pub(crate) profiles: usize,
     pub(crate) creatable: usize,
     next_creatable: AtomicUsize,
+    next_new: AtomicUsize,
 }
 
 impl Users {
@@ -77,6 +89,7 @@ impl Users {
             profiles,
             creatable,
             next_creatable: AtomicUsize::new(0),
+            next_new: AtomicUsize::new(0),
         }
     }
 
@@ -87,6 +100,10 @@ impl Users {
     fn fresh(&self) -> String {
         let next = self.next_creatable.fetch_add(1, Ordering::Relaxed);
         format!("c{}", next % self.creatable.max(1))
+    }
+
+    fn new_name(&self) -> String {
+        format!("n{}", self.next_new.fetch_add(1, Ordering::Relaxed))
     }
 }
 
@@ -141,10 +158,13 @@ pub(crate) async fn connect(
             .tcp_nodelay(true)
             .connect()
             .await?;
-        clients.push(LoginProfileServiceClient::with_interceptor(
-            channel,
-            Bearer(header.clone()),
-        ));
+        clients.push(Client {
+            profiles: LoginProfileServiceClient::with_interceptor(
+                channel.clone(),
+                Bearer(header.clone()),
+            ),
+            users: UserServiceClient::with_interceptor(channel, Bearer(header.clone())),
+        });
     }
     Ok(clients)
 }
@@ -163,12 +183,14 @@ async fn caller(mut client: Client, op: Op, users: Arc<Users>, until: Instant) -
 pub(crate) async fn call(client: &mut Client, op: Op, users: &Users) -> Result<(), Status> {
     match op {
         Op::Get => client
+            .profiles
             .get_login_profile(proto::GetLoginProfileRequest {
                 user_name: users.random(),
             })
             .await
             .map(drop),
         Op::Create => client
+            .profiles
             .create_login_profile(proto::CreateLoginProfileRequest {
                 user_name: users.fresh(),
                 password: PASSWORD.to_owned(),
@@ -177,6 +199,7 @@ pub(crate) async fn call(client: &mut Client, op: Op, users: &Users) -> Result<(
             .await
             .map(drop),
         Op::Update => client
+            .profiles
             .update_login_profile(proto::UpdateLoginProfileRequest {
                 user_name: users.random(),
                 password: Some(PASSWORD.to_owned()),
@@ -186,6 +209,7 @@ pub(crate) async fn call(client: &mut Client, op: Op, users: &Users) -> Result<(
             .map(drop),
         Op::Verify => {
             let reply = client
+                .profiles
                 .verify_password(proto::VerifyPasswordRequest {
                     user_name: users.random(),
                     password: PASSWORD.to_owned(),
@@ -196,6 +220,15 @@ pub(crate) async fn call(client: &mut Client, op: Op, users: &Users) -> Result<(
                 other => Err(Status::internal(format!("verify answered {other:?}"))),
             }
         }
+        Op::CreateUser => client
+            .users
+            .create_user(proto::CreateUserRequest {
+                user_name: users.new_name(),
+                path: String::new(),
+                tags: Vec::new(),
+            })
+            .await
+            .map(drop),
     }
 }
 

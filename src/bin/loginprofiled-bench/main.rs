@@ -201,6 +201,7 @@ async fn small_runs(
         ("create", Op::Create),
         ("update", Op::Update),
         ("verify", Op::Verify),
+        ("create user", Op::CreateUser),
     ] {
         eprintln!("loginprofiled: {name}");
         let token = Some(setup.token.as_str());

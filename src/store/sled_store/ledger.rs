@@ -1,0 +1,105 @@
+//! The ledger: one record in its own tree that counts acknowledged writes and what they left
+//! (users, profiles, the policy). Every acknowledged write updates it in the same sled
+//! transaction as the data, so sled recovers both or neither; its `seq` is what the store held
+//! when it last stopped, to compare with the acknowledged-write mark.
+
+use prost::Message;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use crate::store::records::LedgerRecord;
+
+pub(super) const TREE: &str = "ledger";
+pub(super) const KEY: &[u8] = b"acknowledged";
+
+/// What an acknowledged write changed, for the ledger's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Change {
+    UserAdded,
+    UserRemoved,
+    /// A user's record rewritten (tags) or moved to a new name with its profile: counts stay.
+    UserReplaced,
+    ProfileAdded,
+    ProfileRemoved,
+    ProfileReplaced,
+    PolicySet,
+    PolicyRemoved,
+}
+
+impl LedgerRecord {
+    /// A ledger for a new store holding the given counts, with a fresh store id.
+    pub(super) fn new(users: u64, profiles: u64, policy: bool) -> Self {
+        Self {
+            store_id: rand::random::<[u8; 16]>().to_vec(),
+            seq: 0,
+            users,
+            profiles,
+            policy,
+        }
+    }
+
+    /// Counts one more acknowledged write and what it changed.
+    pub(super) fn apply(&mut self, change: Change) {
+        self.seq += 1;
+        match change {
+            Change::UserAdded => self.users += 1,
+            Change::UserRemoved => self.users = self.users.saturating_sub(1),
+            Change::ProfileAdded => self.profiles += 1,
+            Change::ProfileRemoved => self.profiles = self.profiles.saturating_sub(1),
+            Change::UserReplaced | Change::ProfileReplaced => {}
+            Change::PolicySet => self.policy = true,
+            Change::PolicyRemoved => self.policy = false,
+        }
+    }
+}
+
+/// Records `change` in the ledger inside a transaction; returns the write's number.
+pub(super) fn record(
+    ledger: &TransactionalTree,
+    change: Change,
+) -> Result<u64, ConflictableTransactionError<anyhow::Error>> {
+    let Some(bytes) = ledger.get(KEY)? else {
+        return Err(ConflictableTransactionError::Abort(anyhow::anyhow!(
+            "the store has no ledger (it was not opened through SledStore::open)"
+        )));
+    };
+    let mut record = LedgerRecord::decode(&*bytes)
+        .map_err(|e| ConflictableTransactionError::Abort(anyhow::Error::new(e)))?;
+    record.apply(change);
+    ledger.insert(KEY, record.encode_to_vec())?;
+    Ok(record.seq)
+}
+
+/// The ledger as stored, if there is one.
+pub(super) fn read(tree: &sled::Tree) -> anyhow::Result<Option<LedgerRecord>> {
+    match tree.get(KEY)? {
+        Some(bytes) => Ok(Some(LedgerRecord::decode(&*bytes)?)),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_change_counts_one_write_and_moves_its_count() {
+        let mut ledger = LedgerRecord::new(0, 0, false);
+        for change in [
+            Change::UserAdded,
+            Change::UserAdded,
+            Change::ProfileAdded,
+            Change::ProfileReplaced,
+            Change::PolicySet,
+            Change::ProfileRemoved,
+            Change::UserRemoved,
+        ] {
+            ledger.apply(change);
+        }
+        assert_eq!(
+            (ledger.seq, ledger.users, ledger.profiles, ledger.policy),
+            (7, 1, 0, true)
+        );
+        ledger.apply(Change::PolicyRemoved);
+        assert!(!ledger.policy);
+    }
+}
