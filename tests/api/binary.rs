@@ -64,7 +64,12 @@ impl Binary {
 
     /// Starts the binary without waiting for it.
     pub fn spawn(dir: &Path, extra: &[&str]) -> Self {
-        let stderr = dir.join("stderr.log");
+        // Beside the data, not in it: a test that fills the data's disk must not have the log
+        // take part in filling it (it changes where sled runs out of room).
+        let stderr = std::env::temp_dir().join(format!(
+            "loginprofiled-test{}.stderr.log",
+            dir.display().to_string().replace('/', "_")
+        ));
         let log = File::options()
             .create(true)
             .append(true)
