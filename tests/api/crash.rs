@@ -74,6 +74,10 @@ async fn every_acknowledged_write_survives_kill_9_at_a_random_moment() {
         acked_writes > 0,
         "no write was acknowledged in {rounds} rounds"
     );
+    eprintln!(
+        "{rounds} kill -9 rounds: {acked_writes} writes acknowledged, every restart served them \
+         all and every check passed"
+    );
 }
 
 /// Repeats random writes on this writer's own users until the server goes away.

@@ -184,19 +184,24 @@ mod tests {
     }
 
     #[test]
-    fn a_torn_slot_leaves_the_previous_mark_never_a_larger_one() {
+    fn a_torn_write_leaves_the_mark_before_it_never_a_larger_one() {
         let dir = tempfile::tempdir().unwrap();
         create(dir.path(), &mark(10)).unwrap();
         let mut file = MarkFile::open(dir.path(), ID, 0).unwrap();
-        file.advance(11).unwrap(); // slot 1
-        file.advance(12).unwrap(); // slot 0
-        flip(dir.path(), 26); // a byte of slot 0's seq: as if its write was torn
+        for seq in 11..=15 {
+            file.advance(seq).unwrap();
+        }
+        let MarkRead::Found { slot: newest, .. } = read(dir.path()).unwrap() else {
+            panic!("no mark")
+        };
+        // A byte of the newest record's seq, as if its write was torn.
+        flip(dir.path(), newest * SLOT_BYTES + 26);
 
         assert_eq!(
             read(dir.path()).unwrap(),
             MarkRead::Found {
-                mark: mark(11),
-                slot: 1
+                mark: mark(14),
+                slot: 1 - newest
             }
         );
     }

@@ -109,7 +109,7 @@ impl SledStore {
         .unwrap_or_else(|_| {
             // The panic's own message went to stderr already.
             anyhow::bail!(
-                "reading the sled store in {} made sled panic: it is damaged. {}",
+                "reading the sled store in {} made sled panic: it is damaged\n{}",
                 named.display(),
                 how_to_recover(named, false)
             )
@@ -135,7 +135,7 @@ impl SledStore {
         let (origin, ledger, survey) = match db.get(FORMAT_KEY)? {
             None if had_data => anyhow::bail!(
                 "the store in {} has a database file but no readable loginprofiled data; \
-                 it may be corrupt (refusing to start rather than serve an empty store). {}",
+                 it may be corrupt (refusing to start rather than serve an empty store)\n{}",
                 named.display(),
                 how_to_recover(named, false)
             ),
@@ -347,19 +347,18 @@ fn refusal(dir: &Path, inspection: &Inspection) -> String {
 /// What an operator can do about a store that is refused.
 pub(super) fn how_to_recover(dir: &Path, loss_can_be_accepted: bool) -> String {
     let dir = dir.display();
-    let accept = if loss_can_be_accepted {
-        format!(
-            "; to serve what is left and give up what is missing for good, run \
+    let mut how = format!(
+        "How to recover, with the server stopped:\n  \
+         - restore the whole data directory from a backup taken while the server was stopped\n  \
+         - `loginprofiled check --data-dir {dir}` reports what is left"
+    );
+    if loss_can_be_accepted {
+        how.push_str(&format!(
+            "\n  - to serve what is left and give up what is missing for good: \
              `loginprofiled check --data-dir {dir} --accept-loss`"
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "How to recover, with the server stopped: restore the whole data directory from a \
-         backup taken while the server was stopped; `loginprofiled check --data-dir {dir}` \
-         reports what is left{accept}."
-    )
+        ));
+    }
+    how
 }
 
 /// Says plainly what went wrong: sled reports a held lock as a bare I/O error.
@@ -376,7 +375,7 @@ fn open_error(dir: &Path, error: sled::Error) -> anyhow::Error {
         ))
     } else if corrupt {
         error.context(format!(
-            "opening the sled store in {}: its log is damaged and sled cannot recover it. {}",
+            "opening the sled store in {}: its log is damaged and sled cannot recover it\n{}",
             dir.display(),
             how_to_recover(dir, false)
         ))

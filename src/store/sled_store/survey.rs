@@ -77,19 +77,23 @@ impl Survey {
             }
         };
         let names: Vec<String> = names;
-        let users = match db.open_tree("users") {
-            Ok(users) => users,
-            Err(e) => {
+        let open = |name: &str| db.open_tree(name).map_err(|e| (name.to_owned(), e));
+        match open("users").and_then(|users| Ok((users, open("profiles")?))) {
+            Ok((users, profiles)) => survey.read_users_and_profiles(&users, &profiles),
+            Err((name, e)) => {
                 survey
                     .problems
-                    .push(format!("the users tree cannot be opened: {e}"));
+                    .push(format!("the {name} tree cannot be opened: {e}"));
                 return survey;
             }
-        };
-        for name in &names {
-            match db.open_tree(name) {
-                Ok(tree) => survey.read_tree(&users, name, &tree),
-                Err(e) => survey
+        }
+        for name in names
+            .iter()
+            .filter(|n| !["users", "profiles"].contains(&n.as_str()))
+        {
+            match open(name) {
+                Ok(tree) => survey.read_tree(name, &tree),
+                Err((name, e)) => survey
                     .problems
                     .push(format!("the {name} tree cannot be opened: {e}")),
             }
@@ -118,80 +122,137 @@ impl Survey {
         }
     }
 
-    fn read_tree(&mut self, users: &sled::Tree, name: &str, tree: &sled::Tree) {
-        for (read, entry) in tree.iter().enumerate() {
-            let (key, value) = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    self.problems.push(format!(
-                        "the {name} tree cannot be read past its first {read} records: {e}"
-                    ));
-                    return;
-                }
-            };
-            self.records += 1;
-            let problem = match name {
-                "users" => self.user(&key, &value),
-                "profiles" => self.profile(users, &key, &value),
+    /// Reads the users and profiles trees side by side: both are in key order, so every
+    /// profile's user is found without a lookup.
+    fn read_users_and_profiles(&mut self, users: &sled::Tree, profiles: &sled::Tree) {
+        let mut users = Reader::new("users", users);
+        let mut profiles = Reader::new("profiles", profiles);
+        let mut user = users.next(self);
+        while let Some((key, value)) = profiles.next(self) {
+            while let Some((user_key, user_value)) = user.take_if(|(k, _)| *k < key) {
+                self.user(&user_key, &user_value);
+                user = users.next(self);
+            }
+            // After a users tree that cannot be read on, whose profile this is stays unknown.
+            let has_user = (!users.failed).then(|| user.as_ref().is_some_and(|(k, _)| *k == key));
+            self.profile(&key, &value, has_user);
+        }
+        while let Some((user_key, user_value)) = user {
+            self.user(&user_key, &user_value);
+            user = users.next(self);
+        }
+    }
+
+    fn read_tree(&mut self, name: &str, tree: &sled::Tree) {
+        let mut reader = Reader::new(name, tree);
+        while let Some((key, value)) = reader.next(self) {
+            match name {
                 "policy" => self.policy(&key, &value),
                 "lockouts" => self.lockout(&key, &value),
-                ledger::TREE => (!decodes::<LedgerRecord>(&value))
-                    .then(|| "the ledger record does not decode".to_owned()),
-                _ => None,
-            };
-            if let Some(problem) = problem {
-                self.problems.push(problem);
+                ledger::TREE if !decodes::<LedgerRecord>(&value) => self
+                    .problems
+                    .push("the ledger record does not decode".to_owned()),
+                _ => {}
             }
         }
     }
 
-    fn user(&mut self, key: &[u8], value: &[u8]) -> Option<String> {
+    fn user(&mut self, key: &[u8], value: &[u8]) {
         self.users += 1;
         let shown = String::from_utf8_lossy(key);
-        let Ok(user) = UserRecord::decode(value) else {
-            return Some(format!("the user record of {shown:?} does not decode"));
-        };
-        (user.user_name.to_ascii_lowercase().as_bytes() != key).then(|| {
-            format!(
-                "the user record of {shown:?} holds the name {:?}, whose key would differ",
-                user.user_name
-            )
-        })
+        match UserRecord::decode(value) {
+            Err(_) => self
+                .problems
+                .push(format!("the user record of {shown:?} does not decode")),
+            Ok(user) if user.user_name.to_ascii_lowercase().as_bytes() != key => {
+                self.problems.push(format!(
+                    "the user record of {shown:?} holds the name {:?}, whose key would differ",
+                    user.user_name
+                ));
+            }
+            Ok(_) => {}
+        }
     }
 
-    fn profile(&mut self, users: &sled::Tree, key: &[u8], value: &[u8]) -> Option<String> {
+    /// `has_user` is None when it cannot be known.
+    fn profile(&mut self, key: &[u8], value: &[u8], has_user: Option<bool>) {
         self.profiles += 1;
         let shown = String::from_utf8_lossy(key);
         if ProfileRecord::decode(value).is_err() {
-            return Some(format!("the login profile of {shown:?} does not decode"));
+            self.problems
+                .push(format!("the login profile of {shown:?} does not decode"));
         }
-        match users.contains_key(key) {
-            Ok(true) => None,
-            Ok(false) => Some(format!("the login profile of {shown:?} has no user")),
-            Err(e) => Some(format!("the user of the login profile {shown:?}: {e}")),
+        if has_user == Some(false) {
+            self.problems
+                .push(format!("the login profile of {shown:?} has no user"));
         }
     }
 
-    fn lockout(&mut self, key: &[u8], value: &[u8]) -> Option<String> {
+    fn lockout(&mut self, key: &[u8], value: &[u8]) {
         self.lockouts += 1;
-        (!decodes::<LockoutRecord>(value)).then(|| {
-            format!(
+        if !decodes::<LockoutRecord>(value) {
+            self.problems.push(format!(
                 "the lockout state of {:?} does not decode",
-                String::from_utf8_lossy(key)
-            )
-        })
-    }
-
-    fn policy(&mut self, key: &[u8], value: &[u8]) -> Option<String> {
-        if key != super::POLICY_KEY {
-            return Some(format!(
-                "the policy tree holds an unknown key {:?}",
                 String::from_utf8_lossy(key)
             ));
         }
+    }
+
+    fn policy(&mut self, key: &[u8], value: &[u8]) {
+        if key != super::POLICY_KEY {
+            self.problems.push(format!(
+                "the policy tree holds an unknown key {:?}",
+                String::from_utf8_lossy(key)
+            ));
+            return;
+        }
         self.policy = true;
-        (!decodes::<PolicyRecord>(value))
-            .then(|| "the account password policy does not decode".to_owned())
+        if !decodes::<PolicyRecord>(value) {
+            self.problems
+                .push("the account password policy does not decode".to_owned());
+        }
+    }
+}
+
+/// One tree's records in key order, stopping at the first that cannot be read (sled's iterator
+/// may go on failing for ever after one).
+struct Reader<'a> {
+    name: &'a str,
+    iter: sled::Iter,
+    read: u64,
+    failed: bool,
+}
+
+impl<'a> Reader<'a> {
+    fn new(name: &'a str, tree: &sled::Tree) -> Self {
+        Self {
+            name,
+            iter: tree.iter(),
+            read: 0,
+            failed: false,
+        }
+    }
+
+    /// The next record, counted in `survey`; a read failure becomes one of its problems.
+    fn next(&mut self, survey: &mut Survey) -> Option<(sled::IVec, sled::IVec)> {
+        if self.failed {
+            return None;
+        }
+        match self.iter.next()? {
+            Ok(record) => {
+                self.read += 1;
+                survey.records += 1;
+                Some(record)
+            }
+            Err(e) => {
+                self.failed = true;
+                survey.problems.push(format!(
+                    "the {} tree cannot be read past its first {} records: {e}",
+                    self.name, self.read
+                ));
+                None
+            }
+        }
     }
 }
 

@@ -56,19 +56,27 @@ fn a_profile_without_its_user_a_misfiled_user_and_garbage_are_problems() {
         .insert("dave", b"\xff\xff\xff garbage".to_vec())
         .unwrap();
     let profiles = db.open_tree("profiles").unwrap();
-    profiles
-        .insert("erin", ProfileRecord::default().encode_to_vec())
-        .unwrap();
+    // Before, between and after the users, and one with its user.
+    for key in ["aaron", "cz", "dave", "erin"] {
+        profiles
+            .insert(key, ProfileRecord::default().encode_to_vec())
+            .unwrap();
+    }
 
-    let problems = Survey::of(&db).problems.to_string();
+    let survey = Survey::of(&db);
 
+    let problems = survey.problems.to_string();
     for expected in [
         "the user record of \"carol\" holds the name \"Someone-Else\"",
         "the user record of \"dave\" does not decode",
+        "the login profile of \"aaron\" has no user",
+        "the login profile of \"cz\" has no user",
         "the login profile of \"erin\" has no user",
     ] {
         assert!(problems.contains(expected), "{expected:?} in {problems}");
     }
+    assert!(!problems.contains("\"dave\" has no user"), "{problems}");
+    assert_eq!((survey.users, survey.profiles), (2, 4));
 }
 
 #[test]
