@@ -38,8 +38,10 @@ pub enum Command {
     /// Manages caller tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Reads every record of a stopped store and reports what it holds and what is wrong,
-    /// without serving and without changing it (it opens a copy); exits non-zero on a problem.
+    /// Reads every record of a stopped store and reports what is wrong, changing nothing.
+    ///
+    /// It opens a copy of the data directory, since sled's recovery writes to what it opens.
+    /// Exits 0 when `serve` would start on the store, 1 otherwise.
     Check(CheckArgs),
 }
 
