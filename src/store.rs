@@ -40,6 +40,19 @@ pub fn open(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// Opens the configured store only if it exists (for reading it out: a mistyped data
+/// directory must not pass as an empty store).
+pub fn open_existing(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
+    match config {
+        StoreConfig::Sled { data_dir, .. } => anyhow::ensure!(
+            data_dir.join("db").is_file(),
+            "{} holds no loginprofiled store",
+            data_dir.display()
+        ),
+    }
+    open(config)
+}
+
 /// Storage failures carry their cause for the log; the caller only ever sees ServiceFailure.
 pub type StoreResult<T> = anyhow::Result<T>;
 
@@ -103,6 +116,31 @@ pub struct UserPage {
     pub users: Vec<UserRecord>,
     /// The key of the last user returned when more matching users follow.
     pub next_after: Option<String>,
+}
+
+/// The whole content of a store as `loginprofiled import` writes it: users under their keys,
+/// each with its login profile if it has one, and the account password policy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub users: Vec<SnapshotUser>,
+    pub policy: Option<PolicyRecord>,
+}
+
+/// One user of a [`Snapshot`] with its login profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotUser {
+    /// The user-name key (`UserName::key` of `user.user_name`).
+    pub key: String,
+    pub user: UserRecord,
+    pub profile: Option<ProfileRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Import {
+    /// Everything in the snapshot is stored and durable.
+    Imported,
+    /// The store already holds a user or the policy; nothing was written.
+    NotEmpty,
 }
 
 /// The storage the domain needs, and nothing more.
@@ -181,6 +219,16 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Makes every write so far durable, deferred ones included; the server calls it on a clean
     /// shutdown.
     async fn flush(&self) -> StoreResult<()>;
+
+    /// Writes a whole snapshot into an empty store, as one write: when it returns `Imported`,
+    /// every user, profile and the policy of the snapshot are stored and durable, and a store
+    /// reopened after a crash holds either all of them or none (never a part). `NotEmpty`
+    /// (nothing written) when the store holds any user, login profile or policy, decided
+    /// atomically with the write, so two racing imports cannot both succeed. Lockout states
+    /// are not data: they neither make a store non-empty nor are they written or cleared.
+    /// The caller hands over a consistent snapshot: distinct keys, each the key of its user's
+    /// name; profile records are stored as given (hashes and versions verbatim).
+    async fn import(&self, snapshot: Snapshot) -> StoreResult<Import>;
 
     /// A cheap probe that fails when the store can no longer serve (the database is unreachable,
     /// or an earlier I/O error such as a full disk makes further writes unsafe until the store is

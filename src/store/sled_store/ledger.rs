@@ -23,6 +23,12 @@ pub(super) enum Change {
     ProfileReplaced,
     PolicySet,
     PolicyRemoved,
+    /// A snapshot written into an empty store.
+    Imported {
+        users: u64,
+        profiles: u64,
+        policy: bool,
+    },
 }
 
 impl LedgerRecord {
@@ -48,8 +54,30 @@ impl LedgerRecord {
             Change::UserReplaced | Change::ProfileReplaced => {}
             Change::PolicySet => self.policy = true,
             Change::PolicyRemoved => self.policy = false,
+            Change::Imported {
+                users,
+                profiles,
+                policy,
+            } => {
+                self.users += users;
+                self.profiles += profiles;
+                self.policy |= policy;
+            }
         }
     }
+}
+
+/// The ledger as a transaction sees it.
+pub(super) fn read_in(
+    ledger: &TransactionalTree,
+) -> Result<LedgerRecord, ConflictableTransactionError<anyhow::Error>> {
+    let Some(bytes) = ledger.get(KEY)? else {
+        return Err(ConflictableTransactionError::Abort(anyhow::anyhow!(
+            "the store has no ledger (it was not opened through SledStore::open)"
+        )));
+    };
+    LedgerRecord::decode(&*bytes)
+        .map_err(|e| ConflictableTransactionError::Abort(anyhow::Error::new(e)))
 }
 
 /// Records `change` in the ledger inside a transaction; returns the write's number.
@@ -57,13 +85,7 @@ pub(super) fn record(
     ledger: &TransactionalTree,
     change: Change,
 ) -> Result<u64, ConflictableTransactionError<anyhow::Error>> {
-    let Some(bytes) = ledger.get(KEY)? else {
-        return Err(ConflictableTransactionError::Abort(anyhow::anyhow!(
-            "the store has no ledger (it was not opened through SledStore::open)"
-        )));
-    };
-    let mut record = LedgerRecord::decode(&*bytes)
-        .map_err(|e| ConflictableTransactionError::Abort(anyhow::Error::new(e)))?;
+    let mut record = read_in(ledger)?;
     record.apply(change);
     ledger.insert(KEY, record.encode_to_vec())?;
     Ok(record.seq)
@@ -101,5 +123,14 @@ mod tests {
         );
         ledger.apply(Change::PolicyRemoved);
         assert!(!ledger.policy);
+        ledger.apply(Change::Imported {
+            users: 5,
+            profiles: 3,
+            policy: true,
+        });
+        assert_eq!(
+            (ledger.seq, ledger.users, ledger.profiles, ledger.policy),
+            (9, 6, 3, true)
+        );
     }
 }
