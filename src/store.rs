@@ -220,14 +220,17 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// shutdown.
     async fn flush(&self) -> StoreResult<()>;
 
-    /// Writes a whole snapshot into an empty store, as one write: when it returns `Imported`,
-    /// every user, profile and the policy of the snapshot are stored and durable, and a store
-    /// reopened after a crash holds either all of them or none (never a part). `NotEmpty`
-    /// (nothing written) when the store holds any user, login profile or policy, decided
-    /// atomically with the write, so two racing imports cannot both succeed. Lockout states
-    /// are not data: they neither make a store non-empty nor are they written or cleared.
-    /// The caller hands over a consistent snapshot: distinct keys, each the key of its user's
-    /// name; profile records are stored as given (hashes and versions verbatim).
+    /// Writes a whole snapshot into an empty store. `Imported`: every user, profile and the
+    /// policy of the snapshot are stored and durable. `NotEmpty`: nothing was written, because
+    /// the store holds a user, a login profile or the policy, or another import is under way;
+    /// this is decided atomically with claiming the store, so of racing imports one at most
+    /// succeeds. All or nothing: the store never serves a part of a snapshot, not even after a
+    /// crash in the middle (a backend that cannot write it in one transaction marks the store
+    /// as being imported into first, refuses acknowledged writes until the import is done,
+    /// and refuses to open a store whose import did not finish). Lockout states are not data:
+    /// they neither make a store non-empty nor are they written or cleared. The caller hands
+    /// over a consistent snapshot: distinct keys, each the key of its user's name; profile
+    /// records are stored as given (hashes and versions verbatim).
     async fn import(&self, snapshot: Snapshot) -> StoreResult<Import>;
 
     /// A cheap probe that fails when the store can no longer serve (the database is unreachable,

@@ -23,7 +23,9 @@ pub(super) enum Change {
     ProfileReplaced,
     PolicySet,
     PolicyRemoved,
-    /// A snapshot written into an empty store.
+    /// An import starts writing into the empty store.
+    ImportStarted,
+    /// The import's records are all written.
     Imported {
         users: u64,
         profiles: u64,
@@ -40,6 +42,7 @@ impl LedgerRecord {
             users,
             profiles,
             policy,
+            importing: false,
         }
     }
 
@@ -54,6 +57,7 @@ impl LedgerRecord {
             Change::UserReplaced | Change::ProfileReplaced => {}
             Change::PolicySet => self.policy = true,
             Change::PolicyRemoved => self.policy = false,
+            Change::ImportStarted => self.importing = true,
             Change::Imported {
                 users,
                 profiles,
@@ -62,6 +66,7 @@ impl LedgerRecord {
                 self.users += users;
                 self.profiles += profiles;
                 self.policy |= policy;
+                self.importing = false;
             }
         }
     }
@@ -80,12 +85,19 @@ pub(super) fn read_in(
         .map_err(|e| ConflictableTransactionError::Abort(anyhow::Error::new(e)))
 }
 
-/// Records `change` in the ledger inside a transaction; returns the write's number.
+/// Records `change` in the ledger inside a transaction; returns the write's number. While an
+/// import writes its records, every other acknowledged write is refused (aborting its
+/// transaction): the import's records would overwrite it, and its count would be wrong.
 pub(super) fn record(
     ledger: &TransactionalTree,
     change: Change,
 ) -> Result<u64, ConflictableTransactionError<anyhow::Error>> {
     let mut record = read_in(ledger)?;
+    if record.importing && !matches!(change, Change::Imported { .. }) {
+        return Err(ConflictableTransactionError::Abort(anyhow::anyhow!(
+            "an import is writing into this store; try again when it is done"
+        )));
+    }
     record.apply(change);
     ledger.insert(KEY, record.encode_to_vec())?;
     Ok(record.seq)
@@ -123,6 +135,8 @@ mod tests {
         );
         ledger.apply(Change::PolicyRemoved);
         assert!(!ledger.policy);
+        ledger.apply(Change::ImportStarted);
+        assert!(ledger.importing);
         ledger.apply(Change::Imported {
             users: 5,
             profiles: 3,
@@ -130,7 +144,8 @@ mod tests {
         });
         assert_eq!(
             (ledger.seq, ledger.users, ledger.profiles, ledger.policy),
-            (9, 6, 3, true)
+            (10, 6, 3, true)
         );
+        assert!(!ledger.importing);
     }
 }
