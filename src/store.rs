@@ -3,7 +3,12 @@
 //!
 //! Keys are user-name keys (`UserName::key`, ASCII lower case). Every method that changes user
 //! data returns only after the change is durable; each is atomic, so racing callers never lose
-//! or duplicate data and never leave a login profile without its user.
+//! or duplicate data and never leave a login profile without its user. The exceptions are the
+//! deferred writes (last use, lazy re-hash, lockout state): they are made durable by
+//! [`Store::flush`], which the server calls on a clean shutdown.
+//!
+//! Methods are called on async threads: an implementation runs whatever blocks (a transaction
+//! under a lock, a scan, waiting for the disk) elsewhere, e.g. on tokio's blocking pool.
 
 mod records;
 mod sled_store;
