@@ -9,13 +9,16 @@ use crate::{
     access::{Scope, Tokens},
     domain::LockoutRule,
     password::{HashCost, PoolSize},
+    store::PgConfig,
     tls::Tls,
 };
 
 mod bounds;
+mod database;
 mod listen;
 mod transport;
 
+pub use database::{DEFAULT_DATA_DIR, DatabaseArgs, SecretArg};
 pub use listen::ListenAddr;
 use listen::parse_http_listen;
 
@@ -43,6 +46,16 @@ pub enum Command {
     /// It opens a copy of the data directory, since sled's recovery writes to what it opens.
     /// Exits 0 when `serve` would start on the store, 1 otherwise.
     Check(CheckArgs),
+    /// Applies the pending PostgreSQL schema migrations and exits (e.g. as a Kubernetes Job
+    /// before a rollout). `serve` applies them too.
+    Migrate(MigrateArgs),
+}
+
+/// Flags of `migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Flags of `check`.
@@ -92,9 +105,11 @@ pub struct ServeArgs {
         default_value = "127.0.0.1:8080"
     )]
     pub http_listen: String,
-    /// Directory of the embedded store.
-    #[arg(long, env = "LOGINPROFILED_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
+    /// Directory of the embedded store [default: ./data]. Not together with --database-url.
+    #[arg(long, env = "LOGINPROFILED_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// TOML file of caller tokens; without one, only local callers are served.
     #[arg(long, env = "LOGINPROFILED_TOKENS_FILE")]
     pub tokens_file: Option<PathBuf>,
@@ -186,7 +201,10 @@ pub struct ServeConfig {
     pub listen: ListenAddr,
     /// The Query API's address; None when `--http-listen off`.
     pub http_listen: Option<SocketAddr>,
+    /// The embedded store's directory (unused when `database` is set).
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of the embedded store.
+    pub database: Option<PgConfig>,
     /// None: every caller is admitted.
     pub tokens: Option<Arc<Tokens>>,
     pub insecure_no_auth: bool,
@@ -248,6 +266,7 @@ impl ServeArgs {
 
         let listen = problems.keep(ListenAddr::parse(&self.listen));
         let http_listen = problems.keep(parse_http_listen(&self.http_listen));
+        let store = problems.keep_all(database::choose(self.data_dir.clone(), &self.database));
         let tokens = match &self.tokens_file {
             Some(path) => problems.keep(Tokens::load(path).map(Some).map_err(|e| format!("{e:#}"))),
             None => Some(None),
@@ -310,6 +329,7 @@ impl ServeArgs {
             (drain_delay, grace_period),
             lockout,
             (tls, health_listen),
+            store,
         ) {
             (
                 (Some(listen), Some(http_listen)),
@@ -320,10 +340,12 @@ impl ServeArgs {
                 (Some(drain_delay), Some(grace_period)),
                 Some(lockout),
                 (Some(tls), Some(health_listen)),
+                Some((data_dir, database)),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
                 http_listen,
-                data_dir: self.data_dir,
+                data_dir,
+                database,
                 tokens: tokens.map(Arc::new),
                 insecure_no_auth: self.insecure_no_auth,
                 account_id,

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use loginprofiled::{
     access::new_token,
-    config::{CheckArgs, Cli, Command, TokenCommand},
+    config::{CheckArgs, Cli, Command, MigrateArgs, TokenCommand},
     server,
-    store::SledStore,
+    store::{self, SledStore, StoreConfig},
     telemetry,
 };
 
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check(args) => check(&args),
+        Command::Migrate(args) => migrate(&args),
         Command::Serve(args) => {
             let config = match args.validate() {
                 Ok(config) => config,
@@ -71,6 +72,43 @@ fn check(args: &CheckArgs) -> ExitCode {
         }
         Err(error) => {
             eprintln!("loginprofiled check: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `migrate`: applies the pending migrations; exit 2 for a bad configuration, 1 on failure.
+fn migrate(args: &MigrateArgs) -> ExitCode {
+    let pg = match args.database.pg_config() {
+        Ok(Some(pg)) => pg,
+        Ok(None) => {
+            eprintln!(
+                "loginprofiled migrate: --database-url (or LOGINPROFILED_DATABASE_URL) is required"
+            );
+            return ExitCode::from(2);
+        }
+        Err(problems) => {
+            eprint!(
+                "loginprofiled migrate: {}",
+                loginprofiled::config::ConfigErrors(problems)
+            );
+            return ExitCode::from(2);
+        }
+    };
+    loginprofiled::tls::install_crypto_provider();
+    let runtime =
+        tokio::runtime::Runtime::new().expect("starting the tokio runtime should not fail");
+    match runtime.block_on(store::migrate(&StoreConfig::Postgres(pg.clone()))) {
+        Ok(()) => {
+            println!(
+                "the schema of {} is at version {}",
+                pg.url,
+                store::newest_schema_version()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("loginprofiled migrate: {error:#}");
             ExitCode::FAILURE
         }
     }

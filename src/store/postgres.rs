@@ -67,7 +67,7 @@ impl PgConfig {
 }
 
 /// Applies pending migrations and returns: `loginprofiled migrate`.
-pub async fn migrate(config: &PgConfig) -> anyhow::Result<()> {
+pub(super) async fn migrate(config: &PgConfig) -> anyhow::Result<()> {
     let mut conn = config.connect_once().await?;
     let migrated = schema::migrate(&mut conn).await;
     schema::close(conn).await;
@@ -90,9 +90,24 @@ impl fmt::Debug for PgStore {
 
 impl PgStore {
     /// Connects (a clear error within the connect timeout when the database cannot be reached
-    /// or refuses the login), brings the schema up to date, and opens the pool.
-    pub async fn connect(config: &PgConfig) -> anyhow::Result<Self> {
-        migrate(config).await?;
+    /// or refuses the login), brings the schema up to date, and opens the pool, whose
+    /// connections are made as calls need them. Blocks; call it where blocking is allowed,
+    /// inside a tokio runtime (the pool's upkeep runs there).
+    pub fn open(config: &PgConfig) -> anyhow::Result<Self> {
+        // The one-off migration connection runs on a runtime of its own, so that `open` works
+        // from async and blocking callers alike.
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .context("starting a runtime to migrate on")?
+                        .block_on(migrate(config))
+                })
+                .join()
+                .map_err(|_| anyhow::anyhow!("the migrating thread panicked"))?
+        })?;
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .min_connections(0)

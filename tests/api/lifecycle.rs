@@ -76,6 +76,9 @@ async fn shutdown_reports_not_serving_then_drains_in_flight_calls() {
 
 #[tokio::test]
 async fn an_acknowledged_write_survives_kill_9_right_after_the_reply() {
+    if crate::helpers::sled_only("kill -9 of a binary serving a data directory") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let server = Binary::start(dir.path(), &[]).await;
     let mut users = UserServiceClient::new(server.channel());
@@ -145,6 +148,9 @@ async fn sigterm_stops_the_binary_with_exit_code_0_and_removes_its_socket() {
 
 #[tokio::test]
 async fn a_second_server_on_the_same_data_dir_refuses_to_start() {
+    if crate::helpers::sled_only("about the data directory lock") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let _first = Binary::start(dir.path(), &[]).await;
     let output = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))

@@ -50,8 +50,7 @@ pub(super) fn is_unreachable(error: &sqlx::Error) -> bool {
             // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now;
             // 53300: too many connections. (Refusals while connecting, such as a database
             // that no longer allows connections, come through `acquire_error`.)
-            code.starts_with("08")
-                || matches!(code.as_str(), "57P01" | "57P02" | "57P03" | "53300")
+            code.starts_with("08") || matches!(code.as_str(), "57P01" | "57P02" | "57P03" | "53300")
         }),
         _ => false,
     }
@@ -85,7 +84,11 @@ where
         match op().await {
             Ok(value) => return Ok(value),
             Err(Failure::Sql(error)) if is_retryable(&error) && attempt < ATTEMPTS => {
-                tracing::debug!(what, attempt, "retrying after a serialization failure or deadlock");
+                tracing::debug!(
+                    what,
+                    attempt,
+                    "retrying after a serialization failure or deadlock"
+                );
                 let jitter = rand::rng().random_range(0..=pause.as_micros() as u64);
                 tokio::time::sleep(pause + Duration::from_micros(jitter)).await;
                 pause *= 2;

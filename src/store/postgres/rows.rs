@@ -4,7 +4,9 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use sqlx::{Row as _, postgres::PgRow, types::Json};
 
-use crate::store::{InFlightAttempt, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord, UserRecord};
+use crate::store::{
+    InFlightAttempt, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord, UserRecord,
+};
 
 pub(super) const USER_COLUMNS: &str =
     "u.user_name, u.user_id, u.path, u.create_date_ms, u.password_last_used_ms, u.tags";

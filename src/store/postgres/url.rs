@@ -83,8 +83,9 @@ mod tests {
 
     #[test]
     fn the_password_is_masked_in_display_and_debug() {
-        let url = DatabaseUrl::parse("postgres://app:s3cret-pw@db.example:5433/iam?sslmode=require")
-            .unwrap();
+        let url =
+            DatabaseUrl::parse("postgres://app:s3cret-pw@db.example:5433/iam?sslmode=require")
+                .unwrap();
         for shown in [url.to_string(), format!("{url:?}")] {
             assert!(!shown.contains("s3cret-pw"), "{shown}");
             assert!(shown.contains("app:****@db.example:5433/iam"), "{shown}");
