@@ -57,7 +57,10 @@ impl PgConfig {
         let options = self.options();
         let where_to = format!("the database at {}", self.url);
         match tokio::time::timeout(self.connect_timeout, options.connect()).await {
-            Ok(connected) => connected.with_context(|| format!("connecting to {where_to}")),
+            // The driver's message already names its cause: no chain, or it says it twice.
+            Ok(connected) => {
+                connected.map_err(|e| anyhow::anyhow!("connecting to {where_to}: {e}"))
+            }
             Err(_) => anyhow::bail!(
                 "connecting to {where_to}: no answer within {}",
                 humantime::format_duration(self.connect_timeout)

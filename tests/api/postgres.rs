@@ -84,6 +84,26 @@ fn migrate_applies_the_schema_once_and_exits_0() {
 }
 
 #[test]
+fn a_url_asking_for_tls_is_served_over_tls() {
+    if not_on_postgres() {
+        return;
+    }
+    let db = TestDb::create();
+    // With sslmode=require a server that cannot speak TLS is refused, so success means rustls
+    // negotiated it.
+    let url = format!("{}?sslmode=require", db.url);
+    let (output, _) = run(&["migrate", "--database-url", &url]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (output, _) = run(&[
+        "migrate",
+        "--database-url",
+        &format!("{}?sslmode=verify-full", db.url),
+    ]);
+    // The test server's certificate is self-signed: checking it against the web roots fails.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
+
+#[test]
 fn several_processes_migrating_one_database_at_once_all_succeed() {
     if not_on_postgres() {
         return;
