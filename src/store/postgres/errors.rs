@@ -152,6 +152,83 @@ mod tests {
         assert!(wrapped.downcast_ref::<Unavailable>().is_some());
     }
 
+    /// A database error with a given SQLSTATE, as the driver would hand it over.
+    #[derive(Debug, thiserror::Error)]
+    #[error("simulated database error {0}")]
+    struct Coded(&'static str);
+
+    impl sqlx::error::DatabaseError for Coded {
+        fn message(&self) -> &str {
+            "simulated"
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn coded(code: &'static str) -> Failure {
+        Failure::Sql(sqlx::Error::Database(Box::new(Coded(code))))
+    }
+
+    #[tokio::test]
+    async fn deadlocks_and_serialization_failures_are_retried_then_given_up() {
+        for code in ["40001", "40P01"] {
+            // Two conflicts, then success: the caller sees only the success.
+            let mut calls = 0;
+            let result = retrying("x", || {
+                calls += 1;
+                let outcome = if calls <= 2 {
+                    Err(coded(code))
+                } else {
+                    Ok(calls)
+                };
+                async move { outcome }
+            })
+            .await;
+            assert_eq!(result.unwrap(), 3);
+            // Always conflicting: a bounded number of attempts, then an error that is not
+            // "unavailable" (ServiceFailure).
+            let mut calls = 0;
+            let result: StoreResult<()> = retrying("x", || {
+                calls += 1;
+                async { Err(coded(code)) }
+            })
+            .await;
+            let error = result.unwrap_err();
+            assert_eq!(calls, ATTEMPTS);
+            assert!(error.downcast_ref::<Unavailable>().is_none());
+            assert!(
+                format!("{error:#}").contains("still conflicting"),
+                "{error:#}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_shutting_down_is_unavailable_and_a_constraint_is_not() {
+        let shutdown: StoreResult<()> = retrying("x", || async { Err(coded("57P01")) }).await;
+        assert!(
+            shutdown
+                .unwrap_err()
+                .downcast_ref::<Unavailable>()
+                .is_some()
+        );
+        let unique: StoreResult<()> = retrying("x", || async { Err(coded("23505")) }).await;
+        assert!(unique.unwrap_err().downcast_ref::<Unavailable>().is_none());
+    }
+
     #[tokio::test]
     async fn a_non_retryable_failure_is_not_retried() {
         let mut calls = 0;
