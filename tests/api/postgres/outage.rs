@@ -170,3 +170,54 @@ async fn an_unreachable_database_gives_unavailable_and_not_serving_until_it_retu
     .await;
     assert_eq!(reply.status, 200, "{reply:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_statement_stuck_behind_a_lock_is_cancelled_by_the_statement_timeout() {
+    use sqlx::Connection as _;
+    if not_on_postgres() {
+        return;
+    }
+    let db = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path().to_path_buf());
+    config.database = Some(PgConfig {
+        statement_timeout: Duration::from_millis(500),
+        ..db.config()
+    });
+    let app = start(config, dir).await;
+    app.users().create_user(create("alice")).await.unwrap();
+
+    // Another session holds alice's row locked and never lets go (until the test ends).
+    let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query("SELECT 1 FROM users WHERE user_key = 'alice' FOR UPDATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    // Without the statement timeout the call would wait for the lock; the deadline bounds it.
+    let mut request = tonic::Request::new(loginprofiled::grpc::proto::UpdateUserRequest {
+        user_name: "alice".into(),
+        new_path: Some("/moved/".into()),
+        ..Default::default()
+    });
+    request.set_timeout(Duration::from_secs(5));
+    let status = app.users().update_user(request).await.unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+    assert_eq!(reason(&status), "ServiceFailure");
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(3),
+        "took {took:?}"
+    );
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    app.users()
+        .update_user(loginprofiled::grpc::proto::UpdateUserRequest {
+            user_name: "alice".into(),
+            new_path: Some("/moved/".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}
