@@ -9,14 +9,17 @@ use crate::{
     access::{Scope, Tokens},
     domain::LockoutRule,
     password::{HashCost, PoolSize},
+    store::PgConfig,
     tls::Tls,
 };
 
 mod bounds;
+mod database;
 mod listen;
 mod store_args;
 mod transport;
 
+pub use database::{DEFAULT_DATA_DIR, DatabaseArgs, SecretArg};
 pub use listen::ListenAddr;
 use listen::parse_http_listen;
 pub use store_args::StoreArgs;
@@ -54,6 +57,9 @@ pub enum Command {
     ///
     /// The whole input is read and checked before anything is written.
     Import(ImportArgs),
+    /// Applies the pending PostgreSQL schema migrations and exits (e.g. as a Kubernetes Job
+    /// before a rollout). `serve` applies them too.
+    Migrate(MigrateArgs),
 }
 
 /// Flags of `export`.
@@ -75,6 +81,13 @@ pub struct ImportArgs {
     /// Read this file instead of stdin.
     #[arg(long)]
     pub input: Option<PathBuf>,
+}
+
+/// Flags of `migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Flags of `check`.
@@ -214,7 +227,10 @@ pub struct ServeConfig {
     pub listen: ListenAddr,
     /// The Query API's address; None when `--http-listen off`.
     pub http_listen: Option<SocketAddr>,
+    /// The embedded store's directory (unused when `database` is set).
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of the embedded store.
+    pub database: Option<PgConfig>,
     /// None: every caller is admitted.
     pub tokens: Option<Arc<Tokens>>,
     pub insecure_no_auth: bool,
@@ -276,6 +292,10 @@ impl ServeArgs {
 
         let listen = problems.keep(ListenAddr::parse(&self.listen));
         let http_listen = problems.keep(parse_http_listen(&self.http_listen));
+        let store = problems.keep_all(database::choose(
+            self.store.data_dir.clone(),
+            &self.store.database,
+        ));
         let tokens = match &self.tokens_file {
             Some(path) => problems.keep(Tokens::load(path).map(Some).map_err(|e| format!("{e:#}"))),
             None => Some(None),
@@ -338,6 +358,7 @@ impl ServeArgs {
             (drain_delay, grace_period),
             lockout,
             (tls, health_listen),
+            store,
         ) {
             (
                 (Some(listen), Some(http_listen)),
@@ -348,10 +369,12 @@ impl ServeArgs {
                 (Some(drain_delay), Some(grace_period)),
                 Some(lockout),
                 (Some(tls), Some(health_listen)),
+                Some((data_dir, database)),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
                 http_listen,
-                data_dir: self.store.data_dir,
+                data_dir,
+                database,
                 tokens: tokens.map(Arc::new),
                 insecure_no_auth: self.insecure_no_auth,
                 account_id,

@@ -6,9 +6,12 @@ use std::{process::ExitCode, sync::Arc};
 use clap::Parser as _;
 use loginprofiled::{
     access::new_token,
-    config::{CheckArgs, Cli, Command, ExportArgs, ImportArgs, LogFormat, StoreArgs, TokenCommand},
+    config::{
+        CheckArgs, Cli, Command, ExportArgs, ImportArgs, LogFormat, MigrateArgs, StoreArgs,
+        TokenCommand,
+    },
     server,
-    store::{self, SledStore, Store},
+    store::{self, SledStore, Store, StoreConfig},
     telemetry, transfer,
 };
 
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Export(args) => export(&args),
         Command::Import(args) => import(&args),
+        Command::Migrate(args) => migrate(&args),
         Command::Serve(args) => {
             let config = match args.validate() {
                 Ok(config) => config,
@@ -115,6 +119,8 @@ fn open(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
 
 fn on_runtime(job: impl Future<Output = anyhow::Result<String>>) -> anyhow::Result<String> {
     telemetry::init(LogFormat::Text);
+    // A database URL may ask for TLS.
+    loginprofiled::tls::install_crypto_provider();
     tokio::runtime::Runtime::new()
         .expect("starting the tokio runtime should not fail")
         .block_on(job)
@@ -129,6 +135,43 @@ fn finish(command: &str, outcome: anyhow::Result<String>) -> ExitCode {
         }
         Err(error) => {
             eprintln!("loginprofiled {command}: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `migrate`: applies the pending migrations; exit 2 for a bad configuration, 1 on failure.
+fn migrate(args: &MigrateArgs) -> ExitCode {
+    let pg = match args.database.pg_config() {
+        Ok(Some(pg)) => pg,
+        Ok(None) => {
+            eprintln!(
+                "loginprofiled migrate: --database-url (or LOGINPROFILED_DATABASE_URL) is required"
+            );
+            return ExitCode::from(2);
+        }
+        Err(problems) => {
+            eprint!(
+                "loginprofiled migrate: {}",
+                loginprofiled::config::ConfigErrors(problems)
+            );
+            return ExitCode::from(2);
+        }
+    };
+    loginprofiled::tls::install_crypto_provider();
+    let runtime =
+        tokio::runtime::Runtime::new().expect("starting the tokio runtime should not fail");
+    match runtime.block_on(store::migrate(&StoreConfig::Postgres(pg.clone()))) {
+        Ok(()) => {
+            println!(
+                "the schema of {} is at version {}",
+                pg.url,
+                store::newest_schema_version()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("loginprofiled migrate: {error:#}");
             ExitCode::FAILURE
         }
     }

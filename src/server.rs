@@ -46,12 +46,9 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the store in the data directory and starts the hashing pool.
+    /// Opens the store (PostgreSQL or the data directory) and starts the hashing pool.
     pub fn open(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let store = store::open(&StoreConfig::Sled {
-            data_dir: config.data_dir.clone(),
-            cache_bytes: config.limits.store_cache_bytes,
-        })?;
+        let store = store::open(&store_config(&config))?;
         let hasher = Hasher::start(config.hash_cost, config.pool)?;
         let settings = Settings {
             account_id: config.account_id.clone(),
@@ -59,6 +56,17 @@ impl App {
         };
         let service = Service::new(store, hasher, clock, settings);
         Ok(Self { service, config })
+    }
+}
+
+/// The store a configuration names: PostgreSQL when it has a database, else sled.
+pub fn store_config(config: &ServeConfig) -> StoreConfig {
+    match &config.database {
+        Some(pg) => StoreConfig::Postgres(pg.clone()),
+        None => StoreConfig::Sled {
+            data_dir: config.data_dir.clone(),
+            cache_bytes: config.limits.store_cache_bytes,
+        },
     }
 }
 
@@ -139,7 +147,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             Some(_) => "on",
             None => "off",
         },
-        data_dir = %app.config.data_dir.display(),
+        store = %match &app.config.database {
+            Some(pg) => format!("postgres {}", pg.url),
+            None => format!("sled {}", app.config.data_dir.display()),
+        },
         "serving"
     );
     let listeners = Listeners {

@@ -10,6 +10,7 @@
 //! Methods are called on async threads: an implementation runs whatever blocks (a transaction
 //! under a lock, a scan, waiting for the disk) elsewhere, e.g. on tokio's blocking pool.
 
+mod postgres;
 mod records;
 mod sled_store;
 
@@ -18,6 +19,7 @@ use std::{fmt, path::PathBuf, sync::Arc};
 use anyhow::Context as _;
 use async_trait::async_trait;
 
+pub use postgres::{DatabaseUrl, PgConfig, PgStore, newest_schema_version};
 pub use records::{
     InFlightAttempt, LedgerRecord, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord,
     UserRecord,
@@ -29,6 +31,8 @@ pub use sled_store::{CheckOutcome, CheckReport, Inspection, Origin, Problems, Sl
 pub enum StoreConfig {
     /// The embedded default: sled in a data directory.
     Sled { data_dir: PathBuf, cache_bytes: u64 },
+    /// PostgreSQL, shared by every replica.
+    Postgres(PgConfig),
 }
 
 /// Opens the configured store, refusing one that is damaged.
@@ -42,6 +46,7 @@ pub fn open(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
                 .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
             Ok(Arc::new(SledStore::open(data_dir, *cache_bytes)?))
         }
+        StoreConfig::Postgres(pg) => Ok(Arc::new(PgStore::open(pg)?)),
     }
 }
 
@@ -54,12 +59,31 @@ pub fn open_existing(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
             "{} holds no loginprofiled store",
             data_dir.display()
         ),
+        // A database without the schema is refused when the store opens it.
+        StoreConfig::Postgres(_) => {}
     }
     open(config)
 }
 
-/// Storage failures carry their cause for the log; the caller only ever sees ServiceFailure.
+/// Applies the pending schema migrations of the configured store and returns (`loginprofiled
+/// migrate`); the embedded store has none.
+pub async fn migrate(config: &StoreConfig) -> anyhow::Result<()> {
+    match config {
+        StoreConfig::Sled { .. } => Ok(()),
+        StoreConfig::Postgres(pg) => postgres::migrate(pg).await,
+    }
+}
+
+/// Storage failures carry their cause for the log; the caller sees ServiceFailure.
 pub type StoreResult<T> = anyhow::Result<T>;
+
+/// Marks a store error that means the database cannot be reached (no connection in time, a
+/// broken connection, a server shutting down) rather than that it refused the operation. The
+/// domain answers such errors as unavailable (retry later, perhaps on another replica). Find it
+/// with `error.downcast_ref::<Unavailable>()`.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the database cannot be reached")]
+pub struct Unavailable;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum InsertUser {

@@ -24,6 +24,7 @@ pub fn code(error: &IamError) -> Code {
         IamError::InvalidCredentials | IamError::AccessDenied(_) => Code::PermissionDenied,
         IamError::Throttling { .. } => Code::ResourceExhausted,
         IamError::Internal(_) => Code::Internal,
+        IamError::Unavailable(_) => Code::Unavailable,
     }
 }
 
@@ -48,7 +49,7 @@ impl From<AuthError> for Status {
 
 impl From<IamError> for Status {
     fn from(error: IamError) -> Self {
-        if let IamError::Internal(cause) = &error {
+        if let Some(cause) = error.fault() {
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
         let mut details = ErrorDetails::with_error_info(error.code(), ERROR_DOMAIN, []);

@@ -19,6 +19,7 @@ mod logs;
 mod malformed;
 mod overload;
 mod policy;
+mod postgres;
 mod query_api;
 mod raw_h2;
 mod reflection;

@@ -5,7 +5,11 @@
 #![allow(unreachable_pub)]
 
 mod contract;
+mod database;
 mod embedded;
+#[allow(dead_code)]
+#[path = "../api/helpers/pg.rs"]
+mod pg_db;
 mod races;
 mod records;
 
@@ -17,6 +21,10 @@ use loginprofiled::store::Store;
 /// Makes stores of one backend for the contract tests.
 #[async_trait]
 pub trait Backend: Sized + Send + Sync + 'static {
+    /// Whether the backend can be tested here; false only after saying loudly why not.
+    async fn available() -> bool {
+        true
+    }
     /// A new, empty store of its own (a fresh directory, a fresh database schema), and what
     /// reopens it.
     async fn fresh() -> (Self, Arc<dyn Store>);
@@ -63,6 +71,9 @@ macro_rules! contract_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $test() {
+                    if !<$backend as crate::Backend>::available().await {
+                        return;
+                    }
                     crate::$module::$test::<$backend>().await;
                 }
             )*
@@ -71,3 +82,4 @@ macro_rules! contract_tests {
 }
 
 contract_tests!(sled, crate::embedded::SledBackend);
+contract_tests!(postgres, crate::database::PgBackend);
