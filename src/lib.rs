@@ -10,6 +10,8 @@
 //!   generated code and thin adapters; `grpc::status` maps errors to the wire.
 //! - [`query_api`]: the IAM Query API over HTTP on the same domain operations; its own front
 //!   door (SigV4 and scopes, access log) and `query_api::status` for the wire.
+//! - [`operation`]: the one list of operations: gRPC methods, Query API actions, scopes,
+//!   metric labels and audit events.
 //! - [`domain`]: the operations, validated inputs and their error type, free of protocols.
 //! - [`password`]: argon2id on a bounded pool of dedicated threads.
 //! - [`store`]: the narrow storage trait and its sled implementation.
@@ -23,6 +25,7 @@ pub mod access;
 pub mod config;
 pub mod domain;
 pub mod grpc;
+pub mod operation;
 pub mod password;
 pub mod query_api;
 pub mod server;

@@ -14,6 +14,7 @@ use tower::{Layer, Service};
 
 use crate::{
     access::{AuthError, Caller, Tokens},
+    operation::Operation,
     tls::PeerInfo,
 };
 
@@ -102,7 +103,7 @@ impl<S> Auth<S> {
         // Named in the access log whether or not the scope allows the call.
         tracing::Span::current().record("caller", caller.name.as_str());
         let operation = path.rsplit('/').next().unwrap_or_default();
-        if !caller.may(operation) {
+        if !caller.may(Operation::from_grpc_path(path)) {
             return Err(AuthError::AccessDenied(format!(
                 "Caller {} is not authorized to perform {operation}.",
                 caller.name
