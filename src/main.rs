@@ -32,7 +32,8 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            telemetry::init(config.log_format);
+            // Held to the end: dropping it writes out the lines still queued.
+            let _log_writer = telemetry::init(config.log_format);
             // The one rustls crypto provider, before anything could want one.
             loginprofiled::tls::install_crypto_provider();
             let runtime =

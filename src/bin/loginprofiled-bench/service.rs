@@ -50,6 +50,8 @@ pub(crate) fn config(
         },
         tls: None,
         health_listen: None,
+        metrics_listen: None,
+        audit_log: None,
     }
 }
 
