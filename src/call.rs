@@ -17,6 +17,14 @@ tokio::task_local! {
     static CURRENT: Arc<CallRecord>;
 }
 
+/// A fresh request id: a random (version 4) UUID, from the thread's own generator rather than
+/// a system call per request.
+pub fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
+}
+
 /// Which front door took the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -46,6 +54,8 @@ pub struct CallRecord {
     /// Whether the call counts in the metrics (health and reflection calls do not).
     pub metered: bool,
     operation: OnceLock<Operation>,
+    /// What the log line names a call outside the list by (a gRPC path).
+    method: Option<Box<str>>,
     caller: OnceLock<String>,
     started: Instant,
 }
@@ -65,6 +75,7 @@ impl CallRecord {
             peer,
             metered,
             operation: OnceLock::new(),
+            method: None,
             caller: OnceLock::new(),
             started: Instant::now(),
         };
@@ -101,6 +112,20 @@ impl CallRecord {
         let _ = self.operation.set(operation);
     }
 
+    /// Names, for the log line, a call that is not in the operation list.
+    pub fn set_method(&mut self, method: &str) {
+        self.method = Some(method.into());
+    }
+
+    /// The operation's name, or the method as called, or `-`.
+    pub fn method(&self) -> &str {
+        match (self.operation(), &self.method) {
+            (Some(operation), _) => operation.name(),
+            (None, Some(method)) => method,
+            (None, None) => "-",
+        }
+    }
+
     /// The caller's name (token, access key or certificate name), once authenticated.
     pub fn caller(&self) -> Option<&str> {
         self.caller.get().map(String::as_str)
@@ -114,16 +139,23 @@ impl CallRecord {
         self.started.elapsed()
     }
 
-    /// Ends the call: writes its access-log line (a gRPC front door calls this inside the
-    /// call's span, which carries the method, request id and caller) and its metrics.
+    /// Ends the call: writes its access-log line and its metrics.
     pub fn finish(&self, ending: Ending) {
         let latency = self.elapsed();
         let latency_ms = latency.as_micros() as f64 / 1000.0;
         let peer = self.peer.as_deref().unwrap_or("-");
         match ending {
-            Ending::Grpc(code) => tracing::info!(?code, latency_ms, peer, "grpc call"),
+            Ending::Grpc(code) => tracing::info!(
+                method = self.method(),
+                ?code,
+                latency_ms,
+                caller = self.caller().unwrap_or("-"),
+                peer,
+                request_id = self.request_id.as_str(),
+                "grpc call"
+            ),
             Ending::QueryApi { status, code } => tracing::info!(
-                action = self.operation().map_or("-", Operation::name),
+                action = self.method(),
                 status,
                 code = code.unwrap_or("-"),
                 latency_ms,
@@ -136,5 +168,17 @@ impl CallRecord {
         if self.metered {
             meter::call_finished(self, ending, latency);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_distinct_version_4_uuids() {
+        let (a, b) = (super::new_request_id(), super::new_request_id());
+        assert_ne!(a, b);
+        let parsed = uuid::Uuid::parse_str(&a).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(a.len(), 36);
     }
 }

@@ -86,7 +86,7 @@ async fn handle(
     let call = CallRecord::start(
         Transport::QueryApi,
         None,
-        uuid::Uuid::new_v4().to_string(),
+        crate::call::new_request_id(),
         Some(peer.to_string()),
         true,
     );

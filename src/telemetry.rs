@@ -27,6 +27,17 @@ const STORE_TARGET: &str = "sled";
 /// for the write), and dropping the guard writes out every line still queued.
 #[must_use = "dropping the guard stops the log writer"]
 pub fn init(format: LogFormat) -> WorkerGuard {
+    let ansi = std::io::stderr().is_terminal();
+    init_to(format, ansi, std::io::stderr())
+}
+
+/// [`init`], writing to `out` (the benchmark sends the log to a file, as a deployment would).
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init_to(
+    format: LogFormat,
+    ansi: bool,
+    out: impl std::io::Write + Send + 'static,
+) -> WorkerGuard {
     let capped = asks_for_store_detail(env_filter());
     let mut filter = env_filter();
     if capped {
@@ -36,12 +47,11 @@ pub fn init(format: LogFormat) -> WorkerGuard {
             .expect("a module path with a level should be a valid directive");
         filter = filter.add_directive(notice);
     }
-    let ansi = std::io::stderr().is_terminal();
     // Not lossy: when the queue is full a call waits rather than a line being dropped.
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("log-writer")
-        .finish(std::io::stderr());
+        .finish(out);
     subscriber(filter, format, ansi, writer).init();
     if capped {
         tracing::warn!(

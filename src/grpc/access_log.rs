@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use tonic::transport::server::{TcpConnectInfo, UdsConnectInfo};
 use tower::{Layer, Service};
-use tracing::{Instrument as _, Span, field};
 
 use crate::{
     call::{CallRecord, Ending, Transport},
@@ -42,8 +41,10 @@ impl<S> Layer<S> for AccessLogLayer {
     }
 }
 
-/// Opens a span per call (which inner layers add the caller to) and logs the outcome when the
-/// gRPC status is known: in the response headers for errors, in the trailers otherwise.
+/// Opens the call's record (which the auth layer adds the caller to) and finishes it when the
+/// gRPC status is known: in the response headers for errors, in the trailers otherwise. No
+/// tracing span: entering one on every poll and formatting its fields cost more than the
+/// handler of a Get; the record carries the context instead.
 #[derive(Debug, Clone)]
 pub struct AccessLog<S> {
     inner: S,
@@ -70,45 +71,37 @@ where
             .get(REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 128)
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+            .map_or_else(crate::call::new_request_id, str::to_owned);
         let path = request.uri().path();
-        let span = tracing::info_span!(
-            "call",
-            method = path,
-            request_id = request_id.as_str(),
-            caller = field::Empty,
-        );
         let metered = !UNMETERED_PREFIXES.iter().any(|p| path.starts_with(p));
-        let call = CallRecord::start(
+        let operation = Operation::from_grpc_path(path);
+        let mut call = CallRecord::start(
             Transport::Grpc,
-            Operation::from_grpc_path(path),
+            operation,
             request_id,
             peer(&request),
             metered,
         );
-        let future = span.in_scope(|| call.sync_scope(|| self.inner.call(request)));
-        let call_span = span.clone();
-        Box::pin(
-            Arc::clone(&call).scope(
-                async move {
-                    let mut response = future.await?;
-                    if let Ok(value) = HeaderValue::from_str(&call.request_id) {
-                        response.headers_mut().insert(REQUEST_ID, value);
-                    }
-                    let mut record = Some(Record {
-                        span: call_span,
-                        call,
-                    });
-                    if let Some(code) = grpc_code(response.headers())
-                        && let Some(record) = record.take()
-                    {
-                        record.finish(code);
-                    }
-                    Ok(response.map(|inner| LoggedBody { inner, record }))
-                }
-                .instrument(span),
-            ),
-        )
+        if operation.is_none() {
+            // For the log line only: health, reflection, or a method that does not exist.
+            Arc::get_mut(&mut call)
+                .expect("a new record has one owner")
+                .set_method(path);
+        }
+        let future = call.sync_scope(|| self.inner.call(request));
+        Box::pin(Arc::clone(&call).scope(async move {
+            let mut response = future.await?;
+            if let Ok(value) = HeaderValue::from_str(&call.request_id) {
+                response.headers_mut().insert(REQUEST_ID, value);
+            }
+            let mut record = Some(Record(call));
+            if let Some(code) = grpc_code(response.headers())
+                && let Some(record) = record.take()
+            {
+                record.finish(code);
+            }
+            Ok(response.map(|inner| LoggedBody { inner, record }))
+        }))
     }
 }
 
@@ -126,15 +119,12 @@ fn peer<B>(request: &Request<B>) -> Option<String> {
         .map(|_| "unix".to_owned())
 }
 
-/// What is needed to finish the call once the status is known.
-struct Record {
-    span: Span,
-    call: Arc<CallRecord>,
-}
+/// The call, to finish once the status is known.
+struct Record(Arc<CallRecord>);
 
 impl Record {
     fn finish(self, code: tonic::Code) {
-        self.span.in_scope(|| self.call.finish(Ending::Grpc(code)));
+        self.0.finish(Ending::Grpc(code));
     }
 }
 

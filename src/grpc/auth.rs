@@ -102,7 +102,6 @@ impl<S> Auth<S> {
             None => bearer_caller(tokens, request)?,
         };
         // Named in the access log whether or not the scope allows the call.
-        tracing::Span::current().record("caller", caller.name.as_str());
         if let Some(call) = CallRecord::current() {
             call.set_caller(&caller.name);
         }
