@@ -4,7 +4,8 @@
 #     an error), with kubernetes-validate from a pinned venv; a kind it has no schema for (a
 #     CRD such as a ServiceMonitor) is an error too, since it would go unchecked;
 #  2. deploy/check.py: every --flag and LOGINPROFILED_* variable against the binary's --help,
-#     the Pods' user against the Dockerfile's, hardening, grace periods and selectors.
+#     the Pods' user against the Dockerfile's, hardening, grace periods and selectors;
+#  3. deploy/selftest.py: both checks, on a scratch copy broken one fault at a time, notice it.
 # Usage: deploy/validate.sh [BINARY]   (default: build and use target/debug/loginprofiled)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,11 @@ if "$venv/bin/python" deploy/check.py "$binary" Dockerfile "${manifests[@]}"; th
     echo "manifests, binary and Dockerfile agree"
 else
     echo "deploy/check.py FAILED"
+    status=1
+fi
+echo "== deploy/selftest.py: each check notices the fault it is for"
+if ! "$venv/bin/python" deploy/selftest.py "$binary" "$KUBERNETES_VERSION"; then
+    echo "deploy/selftest.py FAILED"
     status=1
 fi
 exit "$status"
