@@ -24,7 +24,7 @@ use crate::{
     },
     password::Hasher,
     query_api::QueryApi,
-    store::SledStore,
+    store::{self, StoreConfig},
     tls,
 };
 
@@ -48,16 +48,16 @@ pub struct App {
 impl App {
     /// Opens the store in the data directory and starts the hashing pool.
     pub fn open(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("creating the data directory {}", config.data_dir.display())
+        let store = store::open(&StoreConfig::Sled {
+            data_dir: config.data_dir.clone(),
+            cache_bytes: config.limits.store_cache_bytes,
         })?;
-        let store = SledStore::open(&config.data_dir, config.limits.store_cache_bytes)?;
         let hasher = Hasher::start(config.hash_cost, config.pool)?;
         let settings = Settings {
             account_id: config.account_id.clone(),
             lockout: config.lockout,
         };
-        let service = Service::new(Arc::new(store), hasher, clock, settings);
+        let service = Service::new(store, hasher, clock, settings);
         Ok(Self { service, config })
     }
 }

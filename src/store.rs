@@ -1,5 +1,5 @@
-//! Persistence behind a narrow trait, so the domain never sees sled (and a PostgreSQL store can
-//! take its place when one machine is not enough).
+//! Persistence behind a narrow trait, so the domain never sees which backend holds its data;
+//! [`open`] picks the backend from a [`StoreConfig`].
 //!
 //! Keys are user-name keys (`UserName::key`, ASCII lower case). Every method that changes user
 //! data returns only after the change is durable; each is atomic, so racing callers never lose
@@ -8,8 +8,9 @@
 mod records;
 mod sled_store;
 
-use std::fmt;
+use std::{fmt, path::PathBuf, sync::Arc};
 
+use anyhow::Context as _;
 use async_trait::async_trait;
 
 pub use records::{
@@ -17,6 +18,27 @@ pub use records::{
     UserRecord,
 };
 pub use sled_store::{CheckOutcome, CheckReport, Inspection, Origin, Problems, SledStore, Survey};
+
+/// Which backend holds the data, and where.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// The embedded default: sled in a data directory.
+    Sled { data_dir: PathBuf, cache_bytes: u64 },
+}
+
+/// Opens the configured store, refusing one that is damaged.
+pub fn open(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
+    match config {
+        StoreConfig::Sled {
+            data_dir,
+            cache_bytes,
+        } => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+            Ok(Arc::new(SledStore::open(data_dir, *cache_bytes)?))
+        }
+    }
+}
 
 /// Storage failures carry their cause for the log; the caller only ever sees ServiceFailure.
 pub type StoreResult<T> = anyhow::Result<T>;
@@ -90,12 +112,13 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>>;
     /// Deletes the user unless a login profile still exists for it.
     async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser>;
-    /// Up to `limit` users with keys after `after` whose record satisfies `filter`.
+    /// Up to `limit` users in byte order of their keys, with keys after `after`, whose path
+    /// starts with `path_prefix` (compared byte for byte; `""` and `"/"` match everyone).
     async fn list_users(
         &self,
+        path_prefix: &str,
         after: Option<&str>,
         limit: usize,
-        filter: &(dyn for<'r> Fn(&'r UserRecord) -> bool + Send + Sync),
     ) -> StoreResult<UserPage>;
     /// Replaces the user stored under `key` if it still equals `expected`, storing `user` under
     /// `new_key`. When the keys differ (a rename), the login profile (with its password
@@ -108,7 +131,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         expected: &UserRecord,
         user: UserRecord,
     ) -> StoreResult<ReplaceUser>;
-    /// Records the last successful sign-in; durable within a second, not before the reply.
+    /// Records the last successful sign-in. May be deferred: durable by the next [`Store::flush`]
+    /// at the latest, not necessarily before it returns.
     async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()>;
 
     async fn profile(&self, key: &str) -> StoreResult<ProfileLookup>;
@@ -123,8 +147,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         expected_version: u64,
         profile: ProfileRecord,
     ) -> StoreResult<ReplaceProfile>;
-    /// As `replace_profile`, but durable within a second rather than before returning (for
-    /// transparent re-hashing, where losing the write loses nothing).
+    /// As `replace_profile`, but it may be deferred like [`Store::touch_user`] (for transparent
+    /// re-hashing, where losing the write loses nothing).
     async fn replace_profile_lazily(
         &self,
         key: &str,
@@ -140,8 +164,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Applies `update` to the lockout state of `key` atomically (absent state is the default)
     /// and returns the state before and after the update that was applied. `update` may run
-    /// more than once under contention; only one run's result is stored. Durable within a
-    /// second.
+    /// more than once under contention; only one run's result is stored. The result is seen at
+    /// once by every user of the store (every replica); its durability may be deferred like
+    /// [`Store::touch_user`].
     async fn update_lockout(
         &self,
         key: &str,
@@ -153,10 +178,12 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// removed. A state updated meanwhile is kept.
     async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize>;
 
-    /// Makes every write so far durable.
+    /// Makes every write so far durable, deferred ones included; the server calls it on a clean
+    /// shutdown.
     async fn flush(&self) -> StoreResult<()>;
 
-    /// A tiny durable write that fails when the store can no longer serve (after an I/O error
-    /// such as a full disk, sled refuses writes until it is reopened).
+    /// A cheap probe that fails when the store can no longer serve (the database is unreachable,
+    /// or an earlier I/O error such as a full disk makes further writes unsafe until the store is
+    /// reopened). Health reports NOT_SERVING while it fails.
     async fn check(&self) -> StoreResult<()>;
 }

@@ -158,9 +158,9 @@ impl Store for SledStore {
 
     async fn list_users(
         &self,
+        path_prefix: &str,
         after: Option<&str>,
         limit: usize,
-        filter: &(dyn for<'r> Fn(&'r UserRecord) -> bool + Send + Sync),
     ) -> StoreResult<UserPage> {
         let range = match after {
             Some(after) => self.users.range::<&[u8], _>((
@@ -174,7 +174,7 @@ impl Store for SledStore {
         for entry in range {
             let (key, bytes) = entry?;
             let user: UserRecord = decode_plain(&bytes)?;
-            if !filter(&user) {
+            if !user.path.starts_with(path_prefix) {
                 continue;
             }
             if users.len() == limit {
