@@ -74,7 +74,16 @@ def containers(spec):
 
 
 def is_loginprofiled(container):
+    """The container runs the loginprofiled image (whatever command it runs)."""
     return "loginprofiled" in container.get("image", "")
+
+
+def runs_loginprofiled(container):
+    """The container runs the loginprofiled binary: the image's entrypoint, or named."""
+    command = container.get("command")
+    return is_loginprofiled(container) and (
+        not command or pathlib.PurePath(command[0]).name == "loginprofiled"
+    )
 
 
 def subcommand_and_flags(container):
@@ -154,7 +163,7 @@ def check_hardening(where, spec, uid, gid, problems):
 def check_grace(where, spec, problems):
     budget = spec.get("terminationGracePeriodSeconds", 30)
     for c in containers(spec):
-        if not is_loginprofiled(c):
+        if not runs_loginprofiled(c):
             continue
         subcommand, flags = subcommand_and_flags(c)
         if subcommand != "serve":
@@ -219,11 +228,18 @@ def main(binary, dockerfile, paths):
     by_dir = {}
     for path in paths:
         text = pathlib.Path(path).read_text()
-        for name in sorted(set(ENV_NAME.findall(text)) - anywhere):
+        docs = [doc for doc in yaml.safe_load_all(text) if doc]
+        # Those in a container's env are checked against its own subcommand below.
+        in_env = {
+            env["name"]
+            for doc in docs
+            if pod_spec(doc)
+            for c in containers(pod_spec(doc))
+            for env in c.get("env", [])
+        }
+        for name in sorted(set(ENV_NAME.findall(text)) - anywhere - in_env):
             problems.add(path, f"{name} is in no `loginprofiled serve|migrate --help`", name)
-        for doc in yaml.safe_load_all(text):
-            if doc:
-                by_dir.setdefault(pathlib.Path(path).parent, []).append((path, doc))
+        by_dir.setdefault(pathlib.Path(path).parent, []).extend((path, doc) for doc in docs)
     for docs in by_dir.values():
         pods = []
         for path, doc in docs:
@@ -235,7 +251,7 @@ def main(binary, dockerfile, paths):
             names = {p["name"] for c in containers(spec) for p in c.get("ports", [])}
             pods.append((labels, names))
             for c in containers(spec):
-                if is_loginprofiled(c):
+                if runs_loginprofiled(c):
                     check_flags(f"{where} container {c['name']}", c, binary, problems)
             check_hardening(where, spec, uid, gid, problems)
             check_grace(where, spec, problems)
