@@ -24,9 +24,10 @@ import yaml
 
 WORKLOADS = {"Deployment", "StatefulSet", "Job"}
 ENV_NAME = re.compile(r"\bLOGINPROFILED_[A-Z0-9_]+\b")
-# In clap's --help: an option's line, and the variable it reads.
+# In clap's --help: an option's line, and the variable it reads (`[env: NAME=value]`, or
+# `[env: NAME]` when the value is hidden, as the database URL's is).
 HELP_FLAG = re.compile(r"^\s+(?:-[A-Za-z], )?(--[a-z0-9][a-z0-9-]*)", re.MULTILINE)
-HELP_ENV = re.compile(r"\[env: (LOGINPROFILED_[A-Z0-9_]+)=")
+HELP_ENV = re.compile(r"\[env: (LOGINPROFILED_[A-Z0-9_]+)[=\]]")
 # A loginprofiled duration as these manifests write them: whole seconds or minutes.
 DURATION = re.compile(r"^(\d+)(s|m)$")
 
