@@ -14,10 +14,12 @@ use crate::{
 
 mod bounds;
 mod listen;
+mod store_args;
 mod transport;
 
 pub use listen::ListenAddr;
 use listen::parse_http_listen;
+pub use store_args::StoreArgs;
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -43,6 +45,36 @@ pub enum Command {
     /// It opens a copy of the data directory, since sled's recovery writes to what it opens.
     /// Exits 0 when `serve` would start on the store, 1 otherwise.
     Check(CheckArgs),
+    /// Writes every user, login profile (hashes verbatim) and the password policy as JSON
+    /// lines, to stdout or a new file.
+    ///
+    /// Run it on a stopped store, or one no server writes to meanwhile.
+    Export(ExportArgs),
+    /// Reads what `export` wrote into an empty store: all of it, or nothing.
+    ///
+    /// The whole input is read and checked before anything is written.
+    Import(ImportArgs),
+}
+
+/// Flags of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Write to this new file (made with mode 0600; an existing file is not overwritten)
+    /// instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+/// Flags of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Read this file instead of stdin.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
 }
 
 /// Flags of `check`.
@@ -92,9 +124,8 @@ pub struct ServeArgs {
         default_value = "127.0.0.1:8080"
     )]
     pub http_listen: String,
-    /// Directory of the embedded store.
-    #[arg(long, env = "LOGINPROFILED_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// TOML file of caller tokens; without one, only local callers are served.
     #[arg(long, env = "LOGINPROFILED_TOKENS_FILE")]
     pub tokens_file: Option<PathBuf>,
@@ -147,9 +178,6 @@ pub struct ServeArgs {
     /// The longest lock.
     #[arg(long, env = "LOGINPROFILED_LOCKOUT_MAX", default_value = "15m")]
     pub lockout_max: String,
-    /// Memory for sled's page cache, in MiB (sled's own default of 1 GiB would grow with data).
-    #[arg(long, env = "LOGINPROFILED_STORE_CACHE_MIB", default_value_t = 64)]
-    pub store_cache_mib: u64,
     /// Open client connections per listener (gRPC, Query API); further ones wait in the listen
     /// backlog until one closes.
     #[arg(long, env = "LOGINPROFILED_MAX_CONNECTIONS", default_value_t = 1024)]
@@ -323,7 +351,7 @@ impl ServeArgs {
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
                 http_listen,
-                data_dir: self.data_dir,
+                data_dir: self.store.data_dir,
                 tokens: tokens.map(Arc::new),
                 insecure_no_auth: self.insecure_no_auth,
                 account_id,

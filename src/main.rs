@@ -1,14 +1,15 @@
-//! The `loginprofiled` binary: parse the command line, then serve or print a token.
+//! The `loginprofiled` binary: parse the command line, then serve, check, export, import or
+//! print a token.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, sync::Arc};
 
 use clap::Parser as _;
 use loginprofiled::{
     access::new_token,
-    config::{CheckArgs, Cli, Command, TokenCommand},
+    config::{CheckArgs, Cli, Command, ExportArgs, ImportArgs, LogFormat, StoreArgs, TokenCommand},
     server,
-    store::SledStore,
-    telemetry,
+    store::{self, SledStore, Store},
+    telemetry, transfer,
 };
 
 fn main() -> ExitCode {
@@ -24,6 +25,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check(args) => check(&args),
+        Command::Export(args) => export(&args),
+        Command::Import(args) => import(&args),
         Command::Serve(args) => {
             let config = match args.validate() {
                 Ok(config) => config,
@@ -71,6 +74,61 @@ fn check(args: &CheckArgs) -> ExitCode {
         }
         Err(error) => {
             eprintln!("loginprofiled check: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `export`: the lines on stdout or in `--output`, a summary on stderr.
+fn export(args: &ExportArgs) -> ExitCode {
+    finish(
+        "export",
+        on_runtime(async {
+            let open = || {
+                let config = args.store.store_config().map_err(anyhow::Error::msg)?;
+                store::open_existing(&config)
+            };
+            let counts = transfer::export_to(args.output.as_deref(), open).await?;
+            Ok(format!("exported {counts}"))
+        }),
+    )
+}
+
+/// `import`: reads and checks the whole input, then writes it into the empty store.
+fn import(args: &ImportArgs) -> ExitCode {
+    finish(
+        "import",
+        on_runtime(async {
+            // Checked whole before the store is even opened: a bad file changes nothing.
+            let snapshot = transfer::read_from(args.input.as_deref())?;
+            let store = open(&args.store)?;
+            let counts = transfer::import(&*store, snapshot).await?;
+            Ok(format!("imported {counts}"))
+        }),
+    )
+}
+
+fn open(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+    let config = args.store_config().map_err(anyhow::Error::msg)?;
+    store::open(&config)
+}
+
+fn on_runtime(job: impl Future<Output = anyhow::Result<String>>) -> anyhow::Result<String> {
+    telemetry::init(LogFormat::Text);
+    tokio::runtime::Runtime::new()
+        .expect("starting the tokio runtime should not fail")
+        .block_on(job)
+}
+
+/// Says how a command ended on stderr (stdout may carry the export).
+fn finish(command: &str, outcome: anyhow::Result<String>) -> ExitCode {
+    match outcome {
+        Ok(summary) => {
+            eprintln!("loginprofiled {command}: {summary}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("loginprofiled {command}: {error:#}");
             ExitCode::FAILURE
         }
     }

@@ -3,7 +3,12 @@
 //!
 //! Keys are user-name keys (`UserName::key`, ASCII lower case). Every method that changes user
 //! data returns only after the change is durable; each is atomic, so racing callers never lose
-//! or duplicate data and never leave a login profile without its user.
+//! or duplicate data and never leave a login profile without its user. The exceptions are the
+//! deferred writes (last use, lazy re-hash, lockout state): they are made durable by
+//! [`Store::flush`], which the server calls on a clean shutdown.
+//!
+//! Methods are called on async threads: an implementation runs whatever blocks (a transaction
+//! under a lock, a scan, waiting for the disk) elsewhere, e.g. on tokio's blocking pool.
 
 mod records;
 mod sled_store;
@@ -38,6 +43,19 @@ pub fn open(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
             Ok(Arc::new(SledStore::open(data_dir, *cache_bytes)?))
         }
     }
+}
+
+/// Opens the configured store only if it exists (for reading it out: a mistyped data
+/// directory must not pass as an empty store).
+pub fn open_existing(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
+    match config {
+        StoreConfig::Sled { data_dir, .. } => anyhow::ensure!(
+            data_dir.join("db").is_file(),
+            "{} holds no loginprofiled store",
+            data_dir.display()
+        ),
+    }
+    open(config)
 }
 
 /// Storage failures carry their cause for the log; the caller only ever sees ServiceFailure.
@@ -103,6 +121,31 @@ pub struct UserPage {
     pub users: Vec<UserRecord>,
     /// The key of the last user returned when more matching users follow.
     pub next_after: Option<String>,
+}
+
+/// The whole content of a store as `loginprofiled import` writes it: users under their keys,
+/// each with its login profile if it has one, and the account password policy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub users: Vec<SnapshotUser>,
+    pub policy: Option<PolicyRecord>,
+}
+
+/// One user of a [`Snapshot`] with its login profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotUser {
+    /// The user-name key (`UserName::key` of `user.user_name`).
+    pub key: String,
+    pub user: UserRecord,
+    pub profile: Option<ProfileRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Import {
+    /// Everything in the snapshot is stored and durable.
+    Imported,
+    /// The store already holds a user or the policy; nothing was written.
+    NotEmpty,
 }
 
 /// The storage the domain needs, and nothing more.
@@ -181,6 +224,19 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Makes every write so far durable, deferred ones included; the server calls it on a clean
     /// shutdown.
     async fn flush(&self) -> StoreResult<()>;
+
+    /// Writes a whole snapshot into an empty store. `Imported`: every user, profile and the
+    /// policy of the snapshot are stored and durable. `NotEmpty`: nothing was written, because
+    /// the store holds a user, a login profile or the policy, or another import is under way;
+    /// this is decided atomically with claiming the store, so of racing imports one at most
+    /// succeeds. All or nothing: the store never serves a part of a snapshot, not even after a
+    /// crash in the middle (a backend that cannot write it in one transaction marks the store
+    /// as being imported into first, refuses acknowledged writes until the import is done,
+    /// and refuses to open a store whose import did not finish). Lockout states are not data:
+    /// they neither make a store non-empty nor are they written or cleared. The caller hands
+    /// over a consistent snapshot: distinct keys, each the key of its user's name; profile
+    /// records are stored as given (hashes and versions verbatim).
+    async fn import(&self, snapshot: Snapshot) -> StoreResult<Import>;
 
     /// A cheap probe that fails when the store can no longer serve (the database is unreachable,
     /// or an earlier I/O error such as a full disk makes further writes unsafe until the store is

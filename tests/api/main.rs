@@ -26,5 +26,6 @@ mod sign_in;
 mod socket_file;
 mod startup;
 mod tls;
+mod transfer;
 mod unix_socket;
 mod users;
