@@ -20,5 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &[PathBuf::from("proto"), well_known],
         )?;
     println!("cargo:rerun-if-changed=proto");
+    // `sqlx::migrate!` embeds these.
+    println!("cargo:rerun-if-changed=migrations");
     Ok(())
 }

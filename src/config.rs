@@ -9,15 +9,20 @@ use crate::{
     access::{Scope, Tokens},
     domain::LockoutRule,
     password::{HashCost, PoolSize},
+    store::PgConfig,
     tls::Tls,
 };
 
 mod bounds;
+mod database;
 mod listen;
+mod store_args;
 mod transport;
 
+pub use database::{DEFAULT_DATA_DIR, DatabaseArgs, SecretArg};
 pub use listen::ListenAddr;
 use listen::parse_http_listen;
+pub use store_args::StoreArgs;
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -43,6 +48,46 @@ pub enum Command {
     /// It opens a copy of the data directory, since sled's recovery writes to what it opens.
     /// Exits 0 when `serve` would start on the store, 1 otherwise.
     Check(CheckArgs),
+    /// Writes every user, login profile (hashes verbatim) and the password policy as JSON
+    /// lines, to stdout or a new file.
+    ///
+    /// Run it on a stopped store, or one no server writes to meanwhile.
+    Export(ExportArgs),
+    /// Reads what `export` wrote into an empty store: all of it, or nothing.
+    ///
+    /// The whole input is read and checked before anything is written.
+    Import(ImportArgs),
+    /// Applies the pending PostgreSQL schema migrations and exits (e.g. as a Kubernetes Job
+    /// before a rollout). `serve` applies them too.
+    Migrate(MigrateArgs),
+}
+
+/// Flags of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Write to this new file (made with mode 0600; an existing file is not overwritten)
+    /// instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+/// Flags of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Read this file instead of stdin.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+}
+
+/// Flags of `migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Flags of `check`.
@@ -92,9 +137,8 @@ pub struct ServeArgs {
         default_value = "127.0.0.1:8080"
     )]
     pub http_listen: String,
-    /// Directory of the embedded store.
-    #[arg(long, env = "LOGINPROFILED_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// TOML file of caller tokens; without one, only local callers are served.
     #[arg(long, env = "LOGINPROFILED_TOKENS_FILE")]
     pub tokens_file: Option<PathBuf>,
@@ -147,9 +191,6 @@ pub struct ServeArgs {
     /// The longest lock.
     #[arg(long, env = "LOGINPROFILED_LOCKOUT_MAX", default_value = "15m")]
     pub lockout_max: String,
-    /// Memory for sled's page cache, in MiB (sled's own default of 1 GiB would grow with data).
-    #[arg(long, env = "LOGINPROFILED_STORE_CACHE_MIB", default_value_t = 64)]
-    pub store_cache_mib: u64,
     /// Open client connections per listener (gRPC, Query API); further ones wait in the listen
     /// backlog until one closes.
     #[arg(long, env = "LOGINPROFILED_MAX_CONNECTIONS", default_value_t = 1024)]
@@ -195,7 +236,10 @@ pub struct ServeConfig {
     pub listen: ListenAddr,
     /// The Query API's address; None when `--http-listen off`.
     pub http_listen: Option<SocketAddr>,
+    /// The embedded store's directory (unused when `database` is set).
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of the embedded store.
+    pub database: Option<PgConfig>,
     /// None: every caller is admitted.
     pub tokens: Option<Arc<Tokens>>,
     pub insecure_no_auth: bool,
@@ -261,6 +305,10 @@ impl ServeArgs {
 
         let listen = problems.keep(ListenAddr::parse(&self.listen));
         let http_listen = problems.keep(parse_http_listen(&self.http_listen));
+        let store = problems.keep_all(database::choose(
+            self.store.data_dir.clone(),
+            &self.store.database,
+        ));
         let tokens = match &self.tokens_file {
             Some(path) => problems.keep(Tokens::load(path).map(Some).map_err(|e| format!("{e:#}"))),
             None => Some(None),
@@ -324,6 +372,7 @@ impl ServeArgs {
             (drain_delay, grace_period),
             lockout,
             (tls, health_listen, metrics_listen),
+            store,
         ) {
             (
                 (Some(listen), Some(http_listen)),
@@ -334,10 +383,12 @@ impl ServeArgs {
                 (Some(drain_delay), Some(grace_period)),
                 Some(lockout),
                 (Some(tls), Some(health_listen), Some(metrics_listen)),
+                Some((data_dir, database)),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
                 http_listen,
-                data_dir: self.data_dir,
+                data_dir,
+                database,
                 tokens: tokens.map(Arc::new),
                 insecure_no_auth: self.insecure_no_auth,
                 account_id,

@@ -100,9 +100,14 @@ impl From<HashError> for IamError {
     }
 }
 
+/// A store error: Unavailable when the store says its database cannot be reached.
 impl From<anyhow::Error> for IamError {
     fn from(cause: anyhow::Error) -> Self {
-        IamError::Internal(cause)
+        if cause.downcast_ref::<crate::store::Unavailable>().is_some() {
+            IamError::Unavailable(cause)
+        } else {
+            IamError::Internal(cause)
+        }
     }
 }
 

@@ -16,8 +16,9 @@
 //!   (Prometheus metrics) and [`audit`] (the audit trail) read it.
 //! - [`domain`]: the operations, validated inputs and their error type, free of protocols.
 //! - [`password`]: argon2id on a bounded pool of dedicated threads.
-//! - [`store`]: the narrow storage trait and its sled implementation.
+//! - [`store`]: the narrow storage trait, its sled implementation and [`store::open`].
 //! - [`tls`]: TLS and mutual TLS for both listeners, with certificates reloaded in place.
+//! - [`transfer`]: `export` and `import`, a store's content as JSON lines.
 //!
 //! A call: HTTP/2 frame -> access log (request id, span) -> auth (certificate or token ->
 //! caller -> scopes, else `AuthError`) -> generated tonic server -> adapter -> domain operation
@@ -38,3 +39,4 @@ pub mod shutdown;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
+pub mod transfer;

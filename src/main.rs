@@ -1,14 +1,18 @@
-//! The `loginprofiled` binary: parse the command line, then serve or print a token.
+//! The `loginprofiled` binary: parse the command line, then serve, check, export, import or
+//! print a token.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, sync::Arc};
 
 use clap::Parser as _;
 use loginprofiled::{
     access::new_token,
-    config::{CheckArgs, Cli, Command, TokenCommand},
+    config::{
+        CheckArgs, Cli, Command, ExportArgs, ImportArgs, LogFormat, MigrateArgs, StoreArgs,
+        TokenCommand,
+    },
     server,
-    store::SledStore,
-    telemetry,
+    store::{self, SledStore, Store, StoreConfig},
+    telemetry, transfer,
 };
 
 fn main() -> ExitCode {
@@ -24,6 +28,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check(args) => check(&args),
+        Command::Export(args) => export(&args),
+        Command::Import(args) => import(&args),
+        Command::Migrate(args) => migrate(&args),
         Command::Serve(args) => {
             let config = match args.validate() {
                 Ok(config) => config,
@@ -72,6 +79,101 @@ fn check(args: &CheckArgs) -> ExitCode {
         }
         Err(error) => {
             eprintln!("loginprofiled check: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `export`: the lines on stdout or in `--output`, a summary on stderr.
+fn export(args: &ExportArgs) -> ExitCode {
+    finish(
+        "export",
+        on_runtime(async {
+            let open = || {
+                let config = args.store.store_config().map_err(anyhow::Error::msg)?;
+                store::open_existing(&config)
+            };
+            let counts = transfer::export_to(args.output.as_deref(), open).await?;
+            Ok(format!("exported {counts}"))
+        }),
+    )
+}
+
+/// `import`: reads and checks the whole input, then writes it into the empty store.
+fn import(args: &ImportArgs) -> ExitCode {
+    finish(
+        "import",
+        on_runtime(async {
+            // Checked whole before the store is even opened: a bad file changes nothing.
+            let snapshot = transfer::read_from(args.input.as_deref())?;
+            let store = open(&args.store)?;
+            let counts = transfer::import(&*store, snapshot).await?;
+            Ok(format!("imported {counts}"))
+        }),
+    )
+}
+
+fn open(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+    let config = args.store_config().map_err(anyhow::Error::msg)?;
+    store::open(&config)
+}
+
+fn on_runtime(job: impl Future<Output = anyhow::Result<String>>) -> anyhow::Result<String> {
+    // Held until the job is done: dropping it writes out the lines still queued.
+    let _log_writer = telemetry::init(LogFormat::Text);
+    // A database URL may ask for TLS.
+    loginprofiled::tls::install_crypto_provider();
+    tokio::runtime::Runtime::new()
+        .expect("starting the tokio runtime should not fail")
+        .block_on(job)
+}
+
+/// Says how a command ended on stderr (stdout may carry the export).
+fn finish(command: &str, outcome: anyhow::Result<String>) -> ExitCode {
+    match outcome {
+        Ok(summary) => {
+            eprintln!("loginprofiled {command}: {summary}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("loginprofiled {command}: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `migrate`: applies the pending migrations; exit 2 for a bad configuration, 1 on failure.
+fn migrate(args: &MigrateArgs) -> ExitCode {
+    let pg = match args.database.pg_config() {
+        Ok(Some(pg)) => pg,
+        Ok(None) => {
+            eprintln!(
+                "loginprofiled migrate: --database-url (or LOGINPROFILED_DATABASE_URL) is required"
+            );
+            return ExitCode::from(2);
+        }
+        Err(problems) => {
+            eprint!(
+                "loginprofiled migrate: {}",
+                loginprofiled::config::ConfigErrors(problems)
+            );
+            return ExitCode::from(2);
+        }
+    };
+    loginprofiled::tls::install_crypto_provider();
+    let runtime =
+        tokio::runtime::Runtime::new().expect("starting the tokio runtime should not fail");
+    match runtime.block_on(store::migrate(&StoreConfig::Postgres(pg.clone()))) {
+        Ok(()) => {
+            println!(
+                "the schema of {} is at version {}",
+                pg.url,
+                store::newest_schema_version()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("loginprofiled migrate: {error:#}");
             ExitCode::FAILURE
         }
     }

@@ -136,7 +136,9 @@ fn error_reply(
     error: &QueryApiError,
     request_id: &str,
 ) -> (StatusCode, String, Option<&'static str>) {
-    if let QueryApiError::Iam(IamError::Internal(cause)) = error {
+    if let QueryApiError::Iam(cause) = error
+        && let Some(cause) = cause.fault()
+    {
         tracing::error!(error = format!("{cause:#}"), request_id, "request failed");
     }
     let status = status::http_status(error);

@@ -26,7 +26,7 @@ use crate::{
     meter::TimedStore,
     password::Hasher,
     query_api::QueryApi,
-    store::SledStore,
+    store::{self, StoreConfig},
     tls,
 };
 
@@ -48,17 +48,13 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the store in the data directory and starts the hashing pool.
+    /// Opens the store (PostgreSQL or the data directory) and starts the hashing pool.
     pub fn open(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("creating the data directory {}", config.data_dir.display())
-        })?;
         let audit = match &config.audit_log {
             Some(path) => AuditTrail::open(path)?,
             None => AuditTrail::log_only(),
         };
-        let store = SledStore::open(&config.data_dir, config.limits.store_cache_bytes)?;
-        let store = TimedStore::new(Arc::new(store));
+        let store = TimedStore::new(store::open(&store_config(&config))?);
         let hasher = Hasher::start(config.hash_cost, config.pool)?;
         let settings = Settings {
             account_id: config.account_id.clone(),
@@ -66,6 +62,17 @@ impl App {
         };
         let service = Service::new(Arc::new(store), hasher, clock, settings, audit);
         Ok(Self { service, config })
+    }
+}
+
+/// The store a configuration names: PostgreSQL when it has a database, else sled.
+pub fn store_config(config: &ServeConfig) -> StoreConfig {
+    match &config.database {
+        Some(pg) => StoreConfig::Postgres(pg.clone()),
+        None => StoreConfig::Sled {
+            data_dir: config.data_dir.clone(),
+            cache_bytes: config.limits.store_cache_bytes,
+        },
     }
 }
 
@@ -156,7 +163,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             Some(_) => "on",
             None => "off",
         },
-        data_dir = %app.config.data_dir.display(),
+        store = %match &app.config.database {
+            Some(pg) => format!("postgres {}", pg.url),
+            None => format!("sled {}", app.config.data_dir.display()),
+        },
         "serving"
     );
     let listeners = Listeners {

@@ -1,25 +1,89 @@
-//! Persistence behind a narrow trait, so the domain never sees sled (and a PostgreSQL store can
-//! take its place when one machine is not enough).
+//! Persistence behind a narrow trait, so the domain never sees which backend holds its data;
+//! [`open`] picks the backend from a [`StoreConfig`].
 //!
 //! Keys are user-name keys (`UserName::key`, ASCII lower case). Every method that changes user
 //! data returns only after the change is durable; each is atomic, so racing callers never lose
-//! or duplicate data and never leave a login profile without its user.
+//! or duplicate data and never leave a login profile without its user. The exceptions are the
+//! deferred writes (last use, lazy re-hash, lockout state): they are made durable by
+//! [`Store::flush`], which the server calls on a clean shutdown.
+//!
+//! Methods are called on async threads: an implementation runs whatever blocks (a transaction
+//! under a lock, a scan, waiting for the disk) elsewhere, e.g. on tokio's blocking pool.
 
+mod postgres;
 mod records;
 mod sled_store;
 
-use std::fmt;
+use std::{fmt, path::PathBuf, sync::Arc};
 
+use anyhow::Context as _;
 use async_trait::async_trait;
 
+pub use postgres::{DatabaseUrl, PgConfig, PgStore, newest_schema_version};
 pub use records::{
     InFlightAttempt, LedgerRecord, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord,
     UserRecord,
 };
 pub use sled_store::{CheckOutcome, CheckReport, Inspection, Origin, Problems, SledStore, Survey};
 
-/// Storage failures carry their cause for the log; the caller only ever sees ServiceFailure.
+/// Which backend holds the data, and where.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// The embedded default: sled in a data directory.
+    Sled { data_dir: PathBuf, cache_bytes: u64 },
+    /// PostgreSQL, shared by every replica.
+    Postgres(PgConfig),
+}
+
+/// Opens the configured store, refusing one that is damaged.
+pub fn open(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
+    match config {
+        StoreConfig::Sled {
+            data_dir,
+            cache_bytes,
+        } => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+            Ok(Arc::new(SledStore::open(data_dir, *cache_bytes)?))
+        }
+        StoreConfig::Postgres(pg) => Ok(Arc::new(PgStore::open(pg)?)),
+    }
+}
+
+/// Opens the configured store only if it exists (for reading it out: a mistyped data
+/// directory must not pass as an empty store).
+pub fn open_existing(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
+    match config {
+        StoreConfig::Sled { data_dir, .. } => anyhow::ensure!(
+            data_dir.join("db").is_file(),
+            "{} holds no loginprofiled store",
+            data_dir.display()
+        ),
+        // A database without the schema is refused when the store opens it.
+        StoreConfig::Postgres(_) => {}
+    }
+    open(config)
+}
+
+/// Applies the pending schema migrations of the configured store and returns (`loginprofiled
+/// migrate`); the embedded store has none.
+pub async fn migrate(config: &StoreConfig) -> anyhow::Result<()> {
+    match config {
+        StoreConfig::Sled { .. } => Ok(()),
+        StoreConfig::Postgres(pg) => postgres::migrate(pg).await,
+    }
+}
+
+/// Storage failures carry their cause for the log; the caller sees ServiceFailure.
 pub type StoreResult<T> = anyhow::Result<T>;
+
+/// Marks a store error that means the database cannot be reached (no connection in time, a
+/// broken connection, a server shutting down) rather than that it refused the operation. The
+/// domain answers such errors as unavailable (retry later, perhaps on another replica). Find it
+/// with `error.downcast_ref::<Unavailable>()`.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the database cannot be reached")]
+pub struct Unavailable;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum InsertUser {
@@ -83,6 +147,31 @@ pub struct UserPage {
     pub next_after: Option<String>,
 }
 
+/// The whole content of a store as `loginprofiled import` writes it: users under their keys,
+/// each with its login profile if it has one, and the account password policy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub users: Vec<SnapshotUser>,
+    pub policy: Option<PolicyRecord>,
+}
+
+/// One user of a [`Snapshot`] with its login profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotUser {
+    /// The user-name key (`UserName::key` of `user.user_name`).
+    pub key: String,
+    pub user: UserRecord,
+    pub profile: Option<ProfileRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Import {
+    /// Everything in the snapshot is stored and durable.
+    Imported,
+    /// The store already holds a user or the policy; nothing was written.
+    NotEmpty,
+}
+
 /// The storage the domain needs, and nothing more.
 #[async_trait]
 pub trait Store: Send + Sync + fmt::Debug + 'static {
@@ -90,12 +179,13 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>>;
     /// Deletes the user unless a login profile still exists for it.
     async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser>;
-    /// Up to `limit` users with keys after `after` whose record satisfies `filter`.
+    /// Up to `limit` users in byte order of their keys, with keys after `after`, whose path
+    /// starts with `path_prefix` (compared byte for byte; `""` and `"/"` match everyone).
     async fn list_users(
         &self,
+        path_prefix: &str,
         after: Option<&str>,
         limit: usize,
-        filter: &(dyn for<'r> Fn(&'r UserRecord) -> bool + Send + Sync),
     ) -> StoreResult<UserPage>;
     /// Replaces the user stored under `key` if it still equals `expected`, storing `user` under
     /// `new_key`. When the keys differ (a rename), the login profile (with its password
@@ -108,7 +198,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         expected: &UserRecord,
         user: UserRecord,
     ) -> StoreResult<ReplaceUser>;
-    /// Records the last successful sign-in; durable within a second, not before the reply.
+    /// Records the last successful sign-in. May be deferred: durable by the next [`Store::flush`]
+    /// at the latest, not necessarily before it returns.
     async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()>;
 
     async fn profile(&self, key: &str) -> StoreResult<ProfileLookup>;
@@ -123,8 +214,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         expected_version: u64,
         profile: ProfileRecord,
     ) -> StoreResult<ReplaceProfile>;
-    /// As `replace_profile`, but durable within a second rather than before returning (for
-    /// transparent re-hashing, where losing the write loses nothing).
+    /// As `replace_profile`, but it may be deferred like [`Store::touch_user`] (for transparent
+    /// re-hashing, where losing the write loses nothing).
     async fn replace_profile_lazily(
         &self,
         key: &str,
@@ -140,8 +231,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Applies `update` to the lockout state of `key` atomically (absent state is the default)
     /// and returns the state before and after the update that was applied. `update` may run
-    /// more than once under contention; only one run's result is stored. Durable within a
-    /// second.
+    /// more than once under contention; only one run's result is stored. The result is seen at
+    /// once by every user of the store (every replica); its durability may be deferred like
+    /// [`Store::touch_user`].
     async fn update_lockout(
         &self,
         key: &str,
@@ -153,10 +245,25 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// removed. A state updated meanwhile is kept.
     async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize>;
 
-    /// Makes every write so far durable.
+    /// Makes every write so far durable, deferred ones included; the server calls it on a clean
+    /// shutdown.
     async fn flush(&self) -> StoreResult<()>;
 
-    /// A tiny durable write that fails when the store can no longer serve (after an I/O error
-    /// such as a full disk, sled refuses writes until it is reopened).
+    /// Writes a whole snapshot into an empty store. `Imported`: every user, profile and the
+    /// policy of the snapshot are stored and durable. `NotEmpty`: nothing was written, because
+    /// the store holds a user, a login profile or the policy, or another import is under way;
+    /// this is decided atomically with claiming the store, so of racing imports one at most
+    /// succeeds. All or nothing: the store never serves a part of a snapshot, not even after a
+    /// crash in the middle (a backend that cannot write it in one transaction marks the store
+    /// as being imported into first, refuses acknowledged writes until the import is done,
+    /// and refuses to open a store whose import did not finish). Lockout states are not data:
+    /// they neither make a store non-empty nor are they written or cleared. The caller hands
+    /// over a consistent snapshot: distinct keys, each the key of its user's name; profile
+    /// records are stored as given (hashes and versions verbatim).
+    async fn import(&self, snapshot: Snapshot) -> StoreResult<Import>;
+
+    /// A cheap probe that fails when the store can no longer serve (the database is unreachable,
+    /// or an earlier I/O error such as a full disk makes further writes unsafe until the store is
+    /// reopened). Health reports NOT_SERVING while it fails.
     async fn check(&self) -> StoreResult<()>;
 }

@@ -36,7 +36,7 @@ impl ServeArgs {
     /// The limits; each must be at least 1, and every one that is not is a problem of its own.
     pub(super) fn limits(&self) -> Result<Limits, Vec<String>> {
         let counts = [
-            ("--store-cache-mib", self.store_cache_mib),
+            ("--store-cache-mib", self.store.store_cache_mib),
             ("--max-connections", self.max_connections as u64),
             (
                 "--max-concurrent-streams",
@@ -52,7 +52,7 @@ impl ServeArgs {
         zeros
             .is_empty()
             .then_some(Limits {
-                store_cache_bytes: self.store_cache_mib.saturating_mul(1024 * 1024),
+                store_cache_bytes: self.store.store_cache_mib.saturating_mul(1024 * 1024),
                 max_connections: self.max_connections,
                 max_concurrent_streams: self.max_concurrent_streams,
                 max_message_bytes: self.max_message_bytes,

@@ -5,7 +5,7 @@ fn args(extra: &[&str]) -> ServeArgs {
     argv.extend_from_slice(extra);
     match Cli::try_parse_from(argv).unwrap().command {
         Command::Serve(args) => *args,
-        Command::Token(_) | Command::Check(_) => unreachable!(),
+        _ => unreachable!(),
     }
 }
 
@@ -147,4 +147,62 @@ fn a_public_address_needs_tokens_or_an_explicit_opt_out() {
             .is_ok()
     );
     assert!(args(&["--listen", "unix:/tmp/x.sock"]).validate().is_ok());
+}
+
+#[test]
+fn a_database_url_selects_postgres_and_its_password_never_shows() {
+    let raw = "postgres://app:s3cret-pw@db.example:5432/iam?sslmode=require";
+    let args = args(&["--database-url", raw, "--database-max-connections", "4"]);
+    assert!(!format!("{args:?}").contains("s3cret-pw"));
+    let config = args.validate().unwrap();
+    let pg = config.database.as_ref().expect("PostgreSQL is selected");
+    assert_eq!(pg.max_connections, 4);
+    assert_eq!(pg.connect_timeout, Duration::from_secs(3));
+    assert_eq!(pg.statement_timeout, Duration::from_secs(5));
+    assert!(!format!("{config:?}").contains("s3cret-pw"));
+    assert!(!pg.url.to_string().contains("s3cret-pw"));
+}
+
+#[test]
+fn without_a_database_url_the_embedded_store_is_used() {
+    let config = args(&[]).validate().unwrap();
+    assert!(config.database.is_none());
+    assert_eq!(config.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+}
+
+#[test]
+fn a_database_url_with_a_data_dir_is_a_problem_listed_with_the_others() {
+    let errors = args(&[
+        "--database-url",
+        "postgres://app:s3cret-pw@db/iam",
+        "--data-dir",
+        "/tmp/x",
+        "--account-id",
+        "1",
+        "--database-connect-timeout",
+        "0s",
+    ])
+    .validate()
+    .unwrap_err();
+    let text = errors.to_string();
+    assert!(
+        text.contains("--database-url and --data-dir are both given"),
+        "{text}"
+    );
+    assert!(text.contains("--account-id"), "{text}");
+    assert!(
+        text.contains("--database-connect-timeout must be longer"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret-pw"), "{text}");
+}
+
+#[test]
+fn a_database_url_that_does_not_parse_is_a_problem_that_does_not_repeat_it() {
+    let errors = args(&["--database-url", "postgres://app:s3cret-pw@db:port/iam"])
+        .validate()
+        .unwrap_err();
+    let text = errors.to_string();
+    assert!(text.contains("--database-url"), "{text}");
+    assert!(!text.contains("s3cret-pw"), "{text}");
 }

@@ -115,6 +115,11 @@ pub enum IamError {
     /// logged once where the error leaves the service.
     #[error("The request processing has failed because of an unknown error, exception or failure.")]
     Internal(#[source] anyhow::Error),
+    /// The store cannot be reached (its database is down or out of reach): ServiceFailure to
+    /// IAM clients, but retryable (gRPC UNAVAILABLE, HTTP 503). The cause is logged like
+    /// Internal's.
+    #[error("The request processing has failed because of an unknown error, exception or failure.")]
+    Unavailable(#[source] anyhow::Error),
 }
 
 impl IamError {
@@ -132,7 +137,7 @@ impl IamError {
             Self::AccessDenied(_) => "AccessDenied",
             Self::InvalidUserType(_) => "InvalidUserType",
             Self::Throttling { .. } => "Throttling",
-            Self::Internal(_) => "ServiceFailure",
+            Self::Internal(_) | Self::Unavailable(_) => "ServiceFailure",
         }
     }
 
@@ -146,6 +151,14 @@ impl IamError {
 
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self::Internal(cause.into())
+    }
+
+    /// The cause of a failure of the service itself (Internal or Unavailable), for the log.
+    pub fn fault(&self) -> Option<&anyhow::Error> {
+        match self {
+            Self::Internal(cause) | Self::Unavailable(cause) => Some(cause),
+            _ => None,
+        }
     }
 }
 

@@ -204,8 +204,8 @@ impl PathPrefix {
         finish(violations, || Self(raw.to_owned()))
     }
 
-    pub fn matches(&self, path: &str) -> bool {
-        path.starts_with(&self.0)
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 

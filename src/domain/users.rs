@@ -155,11 +155,13 @@ impl Service {
     }
 
     pub async fn list_users(&self, request: ListUsers) -> Result<UserList, IamError> {
-        let prefix = request.prefix.clone();
-        let filter = move |user: &UserRecord| prefix.matches(&user.path);
         let page = self
             .store
-            .list_users(request.after.as_deref(), request.max_items, &filter)
+            .list_users(
+                request.prefix.as_str(),
+                request.after.as_deref(),
+                request.max_items,
+            )
             .await?;
         let untagged = |mut user: UserRecord| {
             user.tags.clear();

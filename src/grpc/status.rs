@@ -24,6 +24,7 @@ pub fn code(error: &IamError) -> Code {
         IamError::InvalidCredentials | IamError::AccessDenied(_) => Code::PermissionDenied,
         IamError::Throttling { .. } => Code::ResourceExhausted,
         IamError::Internal(_) => Code::Internal,
+        IamError::Unavailable(_) => Code::Unavailable,
     }
 }
 
@@ -48,7 +49,7 @@ impl From<AuthError> for Status {
 
 impl From<IamError> for Status {
     fn from(error: IamError) -> Self {
-        if let IamError::Internal(cause) = &error {
+        if let Some(cause) = error.fault() {
             let call = crate::call::CallRecord::current();
             let request_id = call.as_ref().map_or("-", |c| c.request_id.as_str());
             tracing::error!(error = format!("{cause:#}"), request_id, "request failed");

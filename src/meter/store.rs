@@ -8,9 +8,9 @@ use metrics::histogram;
 
 use super::STORE_SECONDS;
 use crate::store::{
-    DeleteProfile, DeleteUser, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
-    ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, UserPage,
-    UserRecord,
+    DeleteProfile, DeleteUser, Import, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
+    ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Snapshot, Store, StoreResult,
+    UserPage, UserRecord,
 };
 
 /// Times every call of the store it wraps into `loginprofiled_store_seconds{operation}`.
@@ -46,11 +46,11 @@ impl Store for TimedStore {
 
     async fn list_users(
         &self,
+        path_prefix: &str,
         after: Option<&str>,
         limit: usize,
-        filter: &(dyn for<'r> Fn(&'r UserRecord) -> bool + Send + Sync),
     ) -> StoreResult<UserPage> {
-        timed("list_users", self.0.list_users(after, limit, filter)).await
+        timed("list_users", self.0.list_users(path_prefix, after, limit)).await
     }
 
     async fn replace_user(
@@ -148,6 +148,10 @@ impl Store for TimedStore {
 
     async fn flush(&self) -> StoreResult<()> {
         timed("flush", self.0.flush()).await
+    }
+
+    async fn import(&self, snapshot: Snapshot) -> StoreResult<Import> {
+        timed("import", self.0.import(snapshot)).await
     }
 
     async fn check(&self) -> StoreResult<()> {

@@ -48,6 +48,7 @@ fn iam_status(error: &IamError) -> StatusCode {
         | IamError::LimitExceeded(_) => StatusCode::CONFLICT,
         IamError::InvalidCredentials | IamError::AccessDenied(_) => StatusCode::FORBIDDEN,
         IamError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        IamError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -66,7 +67,7 @@ mod tests {
 
     #[test]
     fn statuses_follow_the_design_table() {
-        let cases: [(QueryApiError, u16); 13] = [
+        let cases: [(QueryApiError, u16); 14] = [
             (IamError::no_such_user("x").into(), 404),
             (IamError::EntityAlreadyExists(String::new()).into(), 409),
             (IamError::DeleteConflict(String::new()).into(), 409),
@@ -83,6 +84,11 @@ mod tests {
             ),
             (RequestError::RequestUriTooLong(String::new()).into(), 414),
             (IamError::internal(anyhow::anyhow!("disk")).into(), 500),
+            (
+                IamError::from(anyhow::anyhow!("refused").context(crate::store::Unavailable))
+                    .into(),
+                503,
+            ),
         ];
         for (error, status) in cases {
             assert_eq!(http_status(&error).as_u16(), status, "{error:?}");

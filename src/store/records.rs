@@ -118,4 +118,8 @@ pub struct LedgerRecord {
     pub profiles: u64,
     #[prost(bool, tag = "5")]
     pub policy: bool,
+    /// An import is writing into the store: set before its first record, cleared with the
+    /// write that counts them. A store that still has it set is refused at open.
+    #[prost(bool, tag = "6")]
+    pub importing: bool,
 }

@@ -1,6 +1,10 @@
 //! The embedded default store on sled: one tree per record kind, and every acknowledged write
 //! one transaction that also counts it in the ledger, made durable (with the acknowledged-write
 //! mark advanced past it) before it returns.
+//!
+//! sled's transactions, scans and flushes block the calling thread (on a lock, on the disk), so
+//! they run on tokio's blocking pool, as hashing runs on its own threads; single-key reads,
+//! lock-free lookups in sled's page cache, run where they are called.
 
 use std::sync::{
     Arc,
@@ -13,24 +17,27 @@ use prost::Message;
 use sled::{Tree, transaction::ConflictableTransactionError};
 
 use super::{
-    DeleteProfile, DeleteUser, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
-    ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, UserPage,
-    UserRecord,
+    DeleteProfile, DeleteUser, Import, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
+    ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Snapshot, Store, StoreResult,
+    UserPage, UserRecord,
 };
 
 mod check;
 mod commit;
+mod import;
 mod ledger;
+mod lockouts;
 mod mark;
 mod open;
 mod survey;
+mod writes;
 
 pub use check::{CheckOutcome, CheckReport};
 pub use open::{Inspection, Origin};
 pub use survey::{Problems, Survey};
 
 use commit::Committer;
-use ledger::Change;
+use lockouts::Swap;
 
 const POLICY_KEY: &[u8] = b"account";
 const PROBE_KEY: &[u8] = b"health-probe";
@@ -52,16 +59,24 @@ pub struct SledStore {
 type TxResult<T> = Result<T, ConflictableTransactionError<anyhow::Error>>;
 
 impl SledStore {
-    /// Waits until every write so far is on disk.
+    /// Runs `op` on a clone of this handle on tokio's blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Self) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || op(&store))
+            .await
+            .context("a store task failed")?
+    }
+
+    /// Waits until every write so far is on disk. Blocks.
     ///
     /// Not `flush_async`: in sled 0.34 concurrent `flush_async` futures can deadlock, never
     /// woken (spacejam/sled#1308, #1241; seen here in release builds under 64 concurrent
     /// CreateUser calls). A blocking flush on the blocking pool has no such problem.
-    async fn durable(&self) -> StoreResult<()> {
-        let db = self.db.clone();
-        let flushed = tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .context("the flushing task failed")?;
+    fn durable(&self) -> StoreResult<()> {
+        let flushed = self.db.flush();
         self.watch(flushed).context("flushing the sled store")?;
         Ok(())
     }
@@ -79,32 +94,6 @@ impl SledStore {
         }
         Ok(result?)
     }
-
-    /// Replaces the profile if its version is still `expected_version`; counts the write as
-    /// acknowledged only when `acknowledged`.
-    fn replace_profile_now(
-        &self,
-        key: &str,
-        expected_version: u64,
-        profile: &ProfileRecord,
-        acknowledged: bool,
-    ) -> StoreResult<(ReplaceProfile, Option<u64>)> {
-        let bytes = profile.encode_to_vec();
-        self.write(|t| {
-            if t.users.get(key)?.is_none() {
-                return Ok((ReplaceProfile::NoUser, None));
-            }
-            let Some(stored) = t.profiles.get(key)? else {
-                return Ok((ReplaceProfile::NoProfile, None));
-            };
-            if decode::<ProfileRecord>(&stored)?.version != expected_version {
-                return Ok((ReplaceProfile::Stale, None));
-            }
-            t.profiles.insert(key, bytes.as_slice())?;
-            let change = acknowledged.then_some(Change::ProfileReplaced);
-            Ok((ReplaceProfile::Replaced, change))
-        })
-    }
 }
 
 fn decode<T: Message + Default>(bytes: &[u8]) -> TxResult<T> {
@@ -120,16 +109,8 @@ fn decode_plain<T: Message + Default>(bytes: &[u8]) -> StoreResult<T> {
 #[async_trait]
 impl Store for SledStore {
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
-        let bytes = user.encode_to_vec();
-        let (outcome, seq) = self.write(|t| {
-            if t.users.get(key)?.is_some() {
-                return Ok((InsertUser::AlreadyExists, None));
-            }
-            t.users.insert(key, bytes.as_slice())?;
-            Ok((InsertUser::Inserted, Some(Change::UserAdded)))
-        })?;
-        self.acknowledge(seq).await?;
-        Ok(outcome)
+        let key = key.to_owned();
+        self.blocking(move |s| s.insert_user_now(&key, &user)).await
     }
 
     async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>> {
@@ -140,56 +121,19 @@ impl Store for SledStore {
     }
 
     async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser> {
-        let (outcome, seq) = self.write(|t| {
-            if t.profiles.get(key)?.is_some() {
-                return Ok((DeleteUser::HasProfile, None));
-            }
-            Ok(match t.users.remove(key)? {
-                Some(_) => (DeleteUser::Deleted, Some(Change::UserRemoved)),
-                None => (DeleteUser::NoUser, None),
-            })
-        })?;
-        if outcome == DeleteUser::Deleted {
-            self.watch(self.lockouts.remove(key))?;
-        }
-        self.acknowledge(seq).await?;
-        Ok(outcome)
+        let key = key.to_owned();
+        self.blocking(move |s| s.delete_user_now(&key)).await
     }
 
     async fn list_users(
         &self,
+        path_prefix: &str,
         after: Option<&str>,
         limit: usize,
-        filter: &(dyn for<'r> Fn(&'r UserRecord) -> bool + Send + Sync),
     ) -> StoreResult<UserPage> {
-        let range = match after {
-            Some(after) => self.users.range::<&[u8], _>((
-                std::ops::Bound::Excluded(after.as_bytes()),
-                std::ops::Bound::Unbounded,
-            )),
-            None => self.users.iter(),
-        };
-        let mut users = Vec::new();
-        let mut last_key = None;
-        for entry in range {
-            let (key, bytes) = entry?;
-            let user: UserRecord = decode_plain(&bytes)?;
-            if !filter(&user) {
-                continue;
-            }
-            if users.len() == limit {
-                return Ok(UserPage {
-                    users,
-                    next_after: last_key,
-                });
-            }
-            last_key = Some(String::from_utf8(key.to_vec()).context("a user key is not UTF-8")?);
-            users.push(user);
-        }
-        Ok(UserPage {
-            users,
-            next_after: None,
-        })
+        let (path_prefix, after) = (path_prefix.to_owned(), after.map(str::to_owned));
+        self.blocking(move |s| s.list_users_now(&path_prefix, after.as_deref(), limit))
+            .await
     }
 
     async fn replace_user(
@@ -199,56 +143,14 @@ impl Store for SledStore {
         expected: &UserRecord,
         user: UserRecord,
     ) -> StoreResult<ReplaceUser> {
-        let bytes = user.encode_to_vec();
-        let (outcome, seq) = self.write(|t| {
-            let Some(stored) = t.users.get(key)? else {
-                return Ok((ReplaceUser::NoUser, None));
-            };
-            if decode::<UserRecord>(&stored)? != *expected {
-                return Ok((ReplaceUser::Stale, None));
-            }
-            if new_key != key {
-                if t.users.get(new_key)?.is_some() {
-                    return Ok((ReplaceUser::NameTaken, None));
-                }
-                t.users.remove(key)?;
-                if let Some(profile) = t.profiles.remove(key)? {
-                    t.profiles.insert(new_key, profile)?;
-                }
-                // A lockout state left under the new key by an unknown name's failures is
-                // replaced: the state that counts is the one of the user who now has the name.
-                match t.lockouts.remove(key)? {
-                    Some(lockout) => t.lockouts.insert(new_key, lockout)?,
-                    None => t.lockouts.remove(new_key)?,
-                };
-            }
-            t.users.insert(new_key, bytes.as_slice())?;
-            Ok((ReplaceUser::Replaced, Some(Change::UserReplaced)))
-        })?;
-        self.acknowledge(seq).await?;
-        Ok(outcome)
+        let (key, new_key, expected) = (key.to_owned(), new_key.to_owned(), expected.clone());
+        self.blocking(move |s| s.replace_user_now(&key, &new_key, &expected, &user))
+            .await
     }
 
     async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()> {
-        // fetch_and_update retries on concurrent writers; a deleted user stays deleted.
-        let mut failure = None;
-        self.users.fetch_and_update(key, |current| {
-            let bytes = current?;
-            match UserRecord::decode(bytes) {
-                Ok(mut user) => {
-                    user.password_last_used_ms = Some(at_ms);
-                    Some(user.encode_to_vec())
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    Some(bytes.to_vec())
-                }
-            }
-        })?;
-        match failure {
-            Some(e) => Err(anyhow::Error::new(e).context("decoding a stored user")),
-            None => Ok(()),
-        }
+        let key = key.to_owned();
+        self.blocking(move |s| s.touch_user_now(&key, at_ms)).await
     }
 
     async fn profile(&self, key: &str) -> StoreResult<ProfileLookup> {
@@ -270,19 +172,9 @@ impl Store for SledStore {
         key: &str,
         profile: ProfileRecord,
     ) -> StoreResult<InsertProfile> {
-        let bytes = profile.encode_to_vec();
-        let (outcome, seq) = self.write(|t| {
-            if t.users.get(key)?.is_none() {
-                return Ok((InsertProfile::NoUser, None));
-            }
-            if t.profiles.get(key)?.is_some() {
-                return Ok((InsertProfile::AlreadyExists, None));
-            }
-            t.profiles.insert(key, bytes.as_slice())?;
-            Ok((InsertProfile::Inserted, Some(Change::ProfileAdded)))
-        })?;
-        self.acknowledge(seq).await?;
-        Ok(outcome)
+        let key = key.to_owned();
+        self.blocking(move |s| s.insert_profile_now(&key, &profile))
+            .await
     }
 
     async fn replace_profile(
@@ -291,9 +183,9 @@ impl Store for SledStore {
         expected_version: u64,
         profile: ProfileRecord,
     ) -> StoreResult<ReplaceProfile> {
-        let (outcome, seq) = self.replace_profile_now(key, expected_version, &profile, true)?;
-        self.acknowledge(seq).await?;
-        Ok(outcome)
+        let key = key.to_owned();
+        self.blocking(move |s| s.replace_profile_now(&key, expected_version, &profile, true))
+            .await
     }
 
     async fn replace_profile_lazily(
@@ -302,22 +194,14 @@ impl Store for SledStore {
         expected_version: u64,
         profile: ProfileRecord,
     ) -> StoreResult<ReplaceProfile> {
-        let (outcome, _) = self.replace_profile_now(key, expected_version, &profile, false)?;
-        Ok(outcome)
+        let key = key.to_owned();
+        self.blocking(move |s| s.replace_profile_now(&key, expected_version, &profile, false))
+            .await
     }
 
     async fn delete_profile(&self, key: &str) -> StoreResult<DeleteProfile> {
-        let (outcome, seq) = self.write(|t| {
-            if t.users.get(key)?.is_none() {
-                return Ok((DeleteProfile::NoUser, None));
-            }
-            Ok(match t.profiles.remove(key)? {
-                Some(_) => (DeleteProfile::Deleted, Some(Change::ProfileRemoved)),
-                None => (DeleteProfile::NoProfile, None),
-            })
-        })?;
-        self.acknowledge(seq).await?;
-        Ok(outcome)
+        let key = key.to_owned();
+        self.blocking(move |s| s.delete_profile_now(&key)).await
     }
 
     async fn policy(&self) -> StoreResult<Option<PolicyRecord>> {
@@ -328,23 +212,11 @@ impl Store for SledStore {
     }
 
     async fn put_policy(&self, policy: PolicyRecord) -> StoreResult<()> {
-        let bytes = policy.encode_to_vec();
-        let ((), seq) = self.write(|t| {
-            t.policy.insert(POLICY_KEY, bytes.as_slice())?;
-            Ok(((), Some(Change::PolicySet)))
-        })?;
-        self.acknowledge(seq).await
+        self.blocking(move |s| s.put_policy_now(&policy)).await
     }
 
     async fn delete_policy(&self) -> StoreResult<bool> {
-        let (existed, seq) = self.write(|t| {
-            Ok(match t.policy.remove(POLICY_KEY)? {
-                Some(_) => (true, Some(Change::PolicyRemoved)),
-                None => (false, None),
-            })
-        })?;
-        self.acknowledge(seq).await?;
-        Ok(existed)
+        self.blocking(SledStore::delete_policy_now).await
     }
 
     async fn update_lockout(
@@ -352,58 +224,40 @@ impl Store for SledStore {
         key: &str,
         update: &(dyn for<'r> Fn(&'r LockoutRecord) -> LockoutRecord + Send + Sync),
     ) -> StoreResult<(LockoutRecord, LockoutRecord)> {
-        // A record that fails to decode counts as no failures rather than blocking sign-in.
-        let decode = |bytes: Option<&[u8]>| {
-            bytes
-                .and_then(|b| LockoutRecord::decode(b).ok())
-                .unwrap_or_default()
-        };
         // Compare-and-swap until no other writer came between the read and the write, so the
-        // state returned as `before` is the one the stored `after` was computed from.
-        let mut current = self.lockouts.get(key)?;
+        // state returned as `before` is the one the stored `after` was computed from. `update`
+        // is cheap and runs here; each swap, a write, runs on the blocking pool.
+        let mut current = self.lockout_bytes(key)?;
         loop {
-            let before = decode(current.as_deref());
+            let before = lockouts::decode(current.as_deref());
             let after = update(&before);
             let next = (after != LockoutRecord::default()).then(|| after.encode_to_vec());
-            match self.watch(self.lockouts.compare_and_swap(key, current, next))? {
-                Ok(()) => return Ok((before, after)),
-                Err(conflict) => current = conflict.current,
+            let (key, expected) = (key.to_owned(), current.clone());
+            match self
+                .blocking(move |s| s.swap_lockout(&key, expected, next))
+                .await?
+            {
+                Swap::Stored => return Ok((before, after)),
+                Swap::Conflict(stored) => current = stored,
             }
         }
     }
 
     async fn lockout(&self, key: &str) -> StoreResult<LockoutRecord> {
-        Ok(self
-            .lockouts
-            .get(key)?
-            .and_then(|b| LockoutRecord::decode(&*b).ok())
-            .unwrap_or_default())
+        Ok(lockouts::decode(self.lockout_bytes(key)?.as_deref()))
     }
 
     async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize> {
-        let mut removed = 0;
-        for entry in self.lockouts.iter() {
-            let (key, bytes) = entry?;
-            let stale = LockoutRecord::decode(&*bytes).map_or(true, |s| {
-                s.locked_until_ms <= now_ms
-                    && s.last_failure_ms < forget_before_ms
-                    && s.in_flight.iter().all(|a| a.lease_until_ms <= now_ms)
-            });
-            // Compare-and-swap: a failure recorded since the read keeps the entry.
-            if stale
-                && self
-                    .lockouts
-                    .compare_and_swap(&key, Some(bytes), None as Option<&[u8]>)?
-                    .is_ok()
-            {
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        self.blocking(move |s| s.prune_lockouts_now(now_ms, forget_before_ms))
+            .await
     }
 
     async fn flush(&self) -> StoreResult<()> {
-        self.durable().await
+        self.blocking(SledStore::durable).await
+    }
+
+    async fn import(&self, snapshot: Snapshot) -> StoreResult<Import> {
+        self.blocking(move |s| s.import_now(&snapshot)).await
     }
 
     async fn check(&self) -> StoreResult<()> {
@@ -412,9 +266,13 @@ impl Store for SledStore {
             "a write failed with a storage error; the store must be reopened (restart the process \
              once the disk is healthy)"
         );
-        // A write made durable goes through the log, where sled reports an error it recorded.
-        self.watch(self.db.insert(PROBE_KEY, &[]))
-            .context("writing the health probe")?;
-        self.durable().await
+        self.blocking(|s| {
+            // A write made durable goes through the log, where sled reports an error it
+            // recorded.
+            s.watch(s.db.insert(PROBE_KEY, &[]))
+                .context("writing the health probe")?;
+            s.durable()
+        })
+        .await
     }
 }

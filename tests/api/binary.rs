@@ -92,10 +92,12 @@ impl Binary {
         let mut command = Command::new(env!("CARGO_BIN_EXE_loginprofiled"));
         command
             .args(["serve", "--listen"])
-            .arg(format!("unix:{}", socket.display()))
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .args(["--argon2-memory-kib", "256", "--argon2-iterations", "1"]);
+            .arg(format!("unix:{}", socket.display()));
+        // A binary given a database keeps its data there (the two are exclusive).
+        if !extra.contains(&"--database-url") {
+            command.arg("--data-dir").arg(dir.join("data"));
+        }
+        command.args(["--argon2-memory-kib", "256", "--argon2-iterations", "1"]);
         if !extra.contains(&"--http-listen") {
             // Binaries run in parallel here; the Query API's fixed default port would clash.
             command.args(["--http-listen", "off"]);

@@ -37,6 +37,9 @@ struct Tracked {
 
 #[tokio::test]
 async fn every_acknowledged_write_survives_kill_9_at_a_random_moment() {
+    if crate::helpers::sled_only("kill -9 of a binary serving a data directory (sled recovery)") {
+        return;
+    }
     let rounds: usize = std::env::var("LOGINPROFILED_CRASH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())

@@ -1,5 +1,6 @@
-//! Starts the real server in-process on 127.0.0.1:0 with a fresh data directory, a manual
-//! clock and cheap argon2 parameters, and hands out typed clients.
+//! Starts the real server in-process on 127.0.0.1:0 with a fresh store, a manual clock and cheap
+//! argon2 parameters, and hands out typed clients. The store is sled in a fresh data directory,
+//! or with `LOGINPROFILED_TEST_STORE=postgres` a fresh PostgreSQL database (see [`TestDb`]).
 
 use std::{
     net::SocketAddr,
@@ -21,6 +22,9 @@ use loginprofiled::{
     server::{App, Listener, run_with_http},
 };
 use tokio::{sync::oneshot, task::JoinHandle};
+
+mod pg;
+pub use pg::{TestDb, admin_url, on_postgres, sled_only, with_database};
 use tonic::{
     Request, Status,
     metadata::MetadataValue,
@@ -51,6 +55,7 @@ pub fn test_config(data_dir: PathBuf) -> ServeConfig {
         // Tests bind the Query API themselves, on port 0 (see `start`).
         http_listen: None,
         data_dir,
+        database: None,
         tokens: None,
         insecure_no_auth: false,
         account_id: "123456789012".to_owned(),
@@ -79,6 +84,8 @@ pub struct TestApp {
     pub service: Service,
     pub clock: Arc<ManualClock>,
     pub data_dir: tempfile::TempDir,
+    /// The test's own database when the suite runs on PostgreSQL.
+    pub db: Option<Arc<TestDb>>,
     pub channel: Channel,
     token: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -98,9 +105,23 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
     start(config, data_dir).await
 }
 
-/// Starts a server on an existing data directory (for restart tests).
+/// Starts a server on an existing data directory (for restart tests); on PostgreSQL, on a fresh
+/// database unless the configuration names one.
 pub async fn start(config: ServeConfig, data_dir: tempfile::TempDir) -> TestApp {
+    let db = (on_postgres() && config.database.is_none()).then(|| Arc::new(TestDb::create()));
+    start_on(config, data_dir, db).await
+}
+
+/// Starts a server on the given test database, if any (for restarts and replicas).
+pub async fn start_on(
+    mut config: ServeConfig,
+    data_dir: tempfile::TempDir,
+    db: Option<Arc<TestDb>>,
+) -> TestApp {
     LazyLock::force(&TRACING);
+    if let Some(db) = &db {
+        config.database = Some(db.config());
+    }
     let clock = Arc::new(ManualClock::new(SystemTime::now()));
     let app = open_app(&config, clock.clone()).await;
     let service = app.service.clone();
@@ -126,6 +147,7 @@ pub async fn start(config: ServeConfig, data_dir: tempfile::TempDir) -> TestApp 
         service,
         clock,
         data_dir,
+        db,
         channel,
         token: None,
         shutdown: Some(shutdown_tx),
@@ -236,12 +258,15 @@ impl TestApp {
         self.stop().await.expect("clean stop");
         // The test's own handle on the service holds the store open too.
         let TestApp {
-            data_dir, service, ..
+            data_dir,
+            service,
+            db,
+            ..
         } = self;
         drop(service);
         let mut config = test_config(data_dir.path().to_path_buf());
         adjust(&mut config);
-        start(config, data_dir).await
+        start_on(config, data_dir, db).await
     }
 }
 

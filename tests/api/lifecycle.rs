@@ -76,8 +76,14 @@ async fn shutdown_reports_not_serving_then_drains_in_flight_calls() {
 
 #[tokio::test]
 async fn an_acknowledged_write_survives_kill_9_right_after_the_reply() {
+    // On PostgreSQL the binary serves the test's own database instead of the data directory.
+    let db = crate::helpers::on_postgres().then(crate::helpers::TestDb::create);
+    let store: Vec<&str> = match &db {
+        Some(db) => vec!["--database-url", &db.url],
+        None => Vec::new(),
+    };
     let dir = tempfile::tempdir().unwrap();
-    let server = Binary::start(dir.path(), &[]).await;
+    let server = Binary::start(dir.path(), &store).await;
     let mut users = UserServiceClient::new(server.channel());
     let mut profiles = LoginProfileServiceClient::new(server.channel());
     users
@@ -101,7 +107,7 @@ async fn an_acknowledged_write_survives_kill_9_right_after_the_reply() {
     server.signal("-KILL");
     drop(server);
 
-    let server = Binary::start(dir.path(), &[]).await;
+    let server = Binary::start(dir.path(), &store).await;
     let mut users = UserServiceClient::new(server.channel());
     let mut profiles = LoginProfileServiceClient::new(server.channel());
     users
@@ -145,6 +151,9 @@ async fn sigterm_stops_the_binary_with_exit_code_0_and_removes_its_socket() {
 
 #[tokio::test]
 async fn a_second_server_on_the_same_data_dir_refuses_to_start() {
+    if crate::helpers::sled_only("about the data directory lock") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let _first = Binary::start(dir.path(), &[]).await;
     let output = Command::new(env!("CARGO_BIN_EXE_loginprofiled"))

@@ -8,6 +8,9 @@ use crate::binary::refused_start as serve;
 
 #[test]
 fn a_store_overwritten_with_garbage_is_refused_not_served_empty() {
+    if crate::helpers::sled_only("about the data directory") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     drop(SledStore::open(&data, 1 << 20).expect("a fresh store"));
@@ -33,6 +36,9 @@ fn a_store_overwritten_with_garbage_is_refused_not_served_empty() {
 
 #[test]
 fn a_data_dir_that_is_a_file_is_refused() {
+    if crate::helpers::sled_only("about the data directory") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::write(&data, "not a directory").unwrap();
@@ -46,6 +52,9 @@ fn a_data_dir_that_is_a_file_is_refused() {
 
 #[test]
 fn a_data_dir_without_permissions_is_refused() {
+    if crate::helpers::sled_only("about the data directory") {
+        return;
+    }
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

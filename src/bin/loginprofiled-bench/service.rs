@@ -35,6 +35,7 @@ pub(crate) fn config(
         // The bench drives gRPC only.
         http_listen: None,
         data_dir,
+        database: None,
         tokens: Some(tokens),
         insecure_no_auth: false,
         account_id: "123456789012".to_owned(),

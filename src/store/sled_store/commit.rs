@@ -33,6 +33,8 @@ pub(super) struct Trees<'a> {
     pub(super) policy: &'a TransactionalTree,
     /// Written by a rename only, which moves the lockout state with the user.
     pub(super) lockouts: &'a TransactionalTree,
+    /// Read only (by an import, to see that the store is empty); `write` updates it.
+    pub(super) ledger: &'a TransactionalTree,
 }
 
 impl SledStore {
@@ -56,6 +58,7 @@ impl SledStore {
                     profiles,
                     policy,
                     lockouts,
+                    ledger,
                 };
                 let (outcome, change) = body(&trees)?;
                 let seq = change
@@ -69,16 +72,25 @@ impl SledStore {
             })
     }
 
+    /// Runs `body` as [`SledStore::write`] does, then returns once the write (if it changed
+    /// anything) is on disk and the acknowledged-write mark covers it. Blocks: run it on the
+    /// blocking pool.
+    pub(super) fn write_acknowledged<T>(
+        &self,
+        body: impl Fn(&Trees<'_>) -> TxResult<(T, Option<Change>)>,
+    ) -> StoreResult<T> {
+        let (outcome, seq) = self.write(body)?;
+        self.acknowledge(seq)?;
+        Ok(outcome)
+    }
+
     /// Returns once write `seq` (if any) is on disk and the acknowledged-write mark covers it;
-    /// writers waiting at once share the disk flushes. Runs on the blocking pool.
-    pub(super) async fn acknowledge(&self, seq: Option<u64>) -> StoreResult<()> {
+    /// writers waiting at once share the disk flushes. Blocks.
+    pub(super) fn acknowledge(&self, seq: Option<u64>) -> StoreResult<()> {
         let Some(seq) = seq else {
             return Ok(());
         };
-        let committer = self.committer.clone();
-        let durable = tokio::task::spawn_blocking(move || committer.make_durable(seq))
-            .await
-            .context("the committing task failed")?;
+        let durable = self.committer.make_durable(seq);
         if durable.is_err() {
             // The write may or may not be on disk, and sled's state after a failed flush
             // cannot be trusted: stop acknowledging until the process reopens the store.

@@ -23,6 +23,14 @@ pub(super) enum Change {
     ProfileReplaced,
     PolicySet,
     PolicyRemoved,
+    /// An import starts writing into the empty store.
+    ImportStarted,
+    /// The import's records are all written.
+    Imported {
+        users: u64,
+        profiles: u64,
+        policy: bool,
+    },
 }
 
 impl LedgerRecord {
@@ -34,6 +42,7 @@ impl LedgerRecord {
             users,
             profiles,
             policy,
+            importing: false,
         }
     }
 
@@ -48,22 +57,47 @@ impl LedgerRecord {
             Change::UserReplaced | Change::ProfileReplaced => {}
             Change::PolicySet => self.policy = true,
             Change::PolicyRemoved => self.policy = false,
+            Change::ImportStarted => self.importing = true,
+            Change::Imported {
+                users,
+                profiles,
+                policy,
+            } => {
+                self.users += users;
+                self.profiles += profiles;
+                self.policy |= policy;
+                self.importing = false;
+            }
         }
     }
 }
 
-/// Records `change` in the ledger inside a transaction; returns the write's number.
-pub(super) fn record(
+/// The ledger as a transaction sees it.
+pub(super) fn read_in(
     ledger: &TransactionalTree,
-    change: Change,
-) -> Result<u64, ConflictableTransactionError<anyhow::Error>> {
+) -> Result<LedgerRecord, ConflictableTransactionError<anyhow::Error>> {
     let Some(bytes) = ledger.get(KEY)? else {
         return Err(ConflictableTransactionError::Abort(anyhow::anyhow!(
             "the store has no ledger (it was not opened through SledStore::open)"
         )));
     };
-    let mut record = LedgerRecord::decode(&*bytes)
-        .map_err(|e| ConflictableTransactionError::Abort(anyhow::Error::new(e)))?;
+    LedgerRecord::decode(&*bytes)
+        .map_err(|e| ConflictableTransactionError::Abort(anyhow::Error::new(e)))
+}
+
+/// Records `change` in the ledger inside a transaction; returns the write's number. While an
+/// import writes its records, every other acknowledged write is refused (aborting its
+/// transaction): the import's records would overwrite it, and its count would be wrong.
+pub(super) fn record(
+    ledger: &TransactionalTree,
+    change: Change,
+) -> Result<u64, ConflictableTransactionError<anyhow::Error>> {
+    let mut record = read_in(ledger)?;
+    if record.importing && !matches!(change, Change::Imported { .. }) {
+        return Err(ConflictableTransactionError::Abort(anyhow::anyhow!(
+            "an import is writing into this store; try again when it is done"
+        )));
+    }
     record.apply(change);
     ledger.insert(KEY, record.encode_to_vec())?;
     Ok(record.seq)
@@ -101,5 +135,17 @@ mod tests {
         );
         ledger.apply(Change::PolicyRemoved);
         assert!(!ledger.policy);
+        ledger.apply(Change::ImportStarted);
+        assert!(ledger.importing);
+        ledger.apply(Change::Imported {
+            users: 5,
+            profiles: 3,
+            policy: true,
+        });
+        assert_eq!(
+            (ledger.seq, ledger.users, ledger.profiles, ledger.policy),
+            (10, 6, 3, true)
+        );
+        assert!(!ledger.importing);
     }
 }

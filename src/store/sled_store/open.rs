@@ -176,6 +176,13 @@ impl SledStore {
         if let Some(problem) = mark_problem(&mark_read, ledger.as_ref(), origin) {
             problems.push(problem);
         }
+        if ledger.as_ref().is_some_and(|l| l.importing) {
+            problems.push(
+                "an import into this store did not finish: it holds part of what was imported. \
+                 Remove the data directory and run the import again"
+                    .to_owned(),
+            );
+        }
         problems.extend(&survey.problems);
         if let Some(ledger) = &ledger {
             survey.compare_with(ledger, &mut problems);

@@ -7,6 +7,9 @@ const SEGMENT: u64 = 512 * 1024;
 
 #[tokio::test]
 async fn a_log_flipped_in_the_middle_or_near_its_start_or_cut_in_half_is_refused() {
+    if crate::helpers::sled_only("damage to the files of the embedded store") {
+        return;
+    }
     // One session: everything is in the part of the log sled replays at open, so damage
     // anywhere in it makes sled drop what follows, and the mark shows the gap.
     let store = Healthy::build(1, 1000, 0).await;
@@ -26,6 +29,9 @@ async fn a_log_flipped_in_the_middle_or_near_its_start_or_cut_in_half_is_refused
 
 #[tokio::test]
 async fn a_log_flipped_near_its_end_is_refused_or_served_whole() {
+    if crate::helpers::sled_only("damage to the files of the embedded store") {
+        return;
+    }
     let store = Healthy::build(1, 200, 0).await;
     let copy = store.copy();
     copy.damage(Damage::Flip {
@@ -42,6 +48,9 @@ async fn a_log_flipped_near_its_end_is_refused_or_served_whole() {
 
 #[tokio::test]
 async fn a_removed_snapshot_is_rebuilt_from_the_log_and_every_user_is_served() {
+    if crate::helpers::sled_only("damage to the files of the embedded store") {
+        return;
+    }
     // The second session's open writes a snapshot; without it sled replays its whole log.
     let store = Healthy::build(2, 300, 0).await;
     let copy = store.copy();
@@ -54,6 +63,9 @@ async fn a_removed_snapshot_is_rebuilt_from_the_log_and_every_user_is_served() {
 
 #[tokio::test]
 async fn zeroing_a_segment_or_flipping_bytes_of_an_older_store_never_serves_fewer_users() {
+    if crate::helpers::sled_only("damage to the files of the embedded store") {
+        return;
+    }
     // Several sessions over several segments: most records sit before the snapshot, where
     // sled does not look at open and only notices damage when a page is read.
     let store = Healthy::build(3, 400, 400).await;

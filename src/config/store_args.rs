@@ -1,0 +1,44 @@
+//! Which store to open: the flags `serve`, `export` and `import` share.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{ConfigErrors, DatabaseArgs, database};
+use crate::store::StoreConfig;
+
+/// Store-selection flags, flattened into every command that opens a store: the embedded store
+/// in `--data-dir`, or PostgreSQL at `--database-url` (never both).
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the embedded store [default: ./data]. Not together with --database-url.
+    #[arg(long, env = "LOGINPROFILED_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Memory for sled's page cache, in MiB (sled's own default of 1 GiB would grow with data).
+    #[arg(long, env = "LOGINPROFILED_STORE_CACHE_MIB", default_value_t = 64)]
+    pub store_cache_mib: u64,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+impl StoreArgs {
+    /// The store these flags select, or every problem with them.
+    pub fn store_config(&self) -> Result<StoreConfig, ConfigErrors> {
+        let mut problems = Vec::new();
+        if self.store_cache_mib == 0 {
+            problems.push("--store-cache-mib must be at least 1".to_owned());
+        }
+        match database::choose(self.data_dir.clone(), &self.database) {
+            Ok(_) if !problems.is_empty() => Err(ConfigErrors(problems)),
+            Ok((_, Some(pg))) => Ok(StoreConfig::Postgres(pg)),
+            Ok((data_dir, None)) => Ok(StoreConfig::Sled {
+                data_dir,
+                cache_bytes: self.store_cache_mib.saturating_mul(1024 * 1024),
+            }),
+            Err(more) => {
+                problems.extend(more);
+                Err(ConfigErrors(problems))
+            }
+        }
+    }
+}

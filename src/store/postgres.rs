@@ -1,0 +1,270 @@
+//! PostgreSQL behind the [`Store`] trait, for several `serve` processes on one database. Every
+//! rule the trait states holds across processes because the database enforces it: primary keys
+//! make names unique and allow one profile per user, a foreign key keeps profiles with their
+//! users, and each write is one statement or one transaction, committed (synchronously, as the
+//! server is configured) before it returns.
+
+use std::{fmt, time::Duration};
+
+use anyhow::Context as _;
+use sqlx::{
+    ConnectOptions as _, PgConnection, PgPool, Row as _,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+use super::{
+    DeleteProfile, DeleteUser, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
+    ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, UserPage,
+    UserRecord,
+};
+
+mod errors;
+mod import;
+mod rows;
+mod schema;
+mod url;
+
+use errors::{Failure, is_foreign_key_violation, is_unique_violation, retrying};
+use rows::{LOCKOUT_COLUMNS, POLICY_COLUMNS, PROFILE_COLUMNS, USER_COLUMNS};
+pub use schema::newest_known as newest_schema_version;
+pub use url::DatabaseUrl;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct PgConfig {
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    /// Bounds making a connection, and waiting for one from the pool.
+    pub connect_timeout: Duration,
+    /// Set on every connection: a statement running longer is cancelled.
+    pub statement_timeout: Duration,
+}
+
+impl PgConfig {
+    fn options(&self) -> PgConnectOptions {
+        self.url
+            .connect_options()
+            .application_name("loginprofiled")
+            .options([(
+                "statement_timeout",
+                format!("{}ms", self.statement_timeout.as_millis()),
+            )])
+            .log_statements(tracing::log::LevelFilter::Trace)
+    }
+
+    /// One connection, made within the connect timeout; the error says where it tried (never
+    /// with the password) and why.
+    async fn connect_once(&self) -> anyhow::Result<PgConnection> {
+        let options = self.options();
+        let where_to = format!("the database at {}", self.url);
+        match tokio::time::timeout(self.connect_timeout, options.connect()).await {
+            // The driver's message already names its cause: no chain, or it says it twice.
+            Ok(connected) => {
+                connected.map_err(|e| anyhow::anyhow!("connecting to {where_to}: {e}"))
+            }
+            Err(_) => anyhow::bail!(
+                "connecting to {where_to}: no answer within {}",
+                humantime::format_duration(self.connect_timeout)
+            ),
+        }
+    }
+}
+
+/// Applies pending migrations and returns: `loginprofiled migrate`.
+pub(super) async fn migrate(config: &PgConfig) -> anyhow::Result<()> {
+    let mut conn = config.connect_once().await?;
+    let migrated = schema::migrate(&mut conn).await;
+    schema::close(conn).await;
+    migrated
+}
+
+/// PostgreSQL-backed [`Store`]. Cloning is shallow: clones share the pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("connections", &self.pool.size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects (a clear error within the connect timeout when the database cannot be reached
+    /// or refuses the login), brings the schema up to date, and opens the pool, whose
+    /// connections are made as calls need them. Blocks; call it where blocking is allowed,
+    /// inside a tokio runtime (the pool's upkeep runs there).
+    pub fn open(config: &PgConfig) -> anyhow::Result<Self> {
+        // The one-off migration connection runs on a runtime of its own, so that `open` works
+        // from async and blocking callers alike.
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .context("starting a runtime to migrate on")?
+                        .block_on(migrate(config))
+                })
+                .join()
+                .map_err(|_| anyhow::anyhow!("the migrating thread panicked"))?
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections)
+            .min_connections(0)
+            .acquire_timeout(config.connect_timeout)
+            .connect_lazy_with(config.options());
+        Ok(Self { pool })
+    }
+
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, Failure> {
+        self.pool.acquire().await.map_err(Failure::Acquire)
+    }
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Failure> {
+        self.pool.begin().await.map_err(Failure::Acquire)
+    }
+
+    async fn replace_user_once(
+        &self,
+        key: &str,
+        new_key: &str,
+        expected: &UserRecord,
+        user: &UserRecord,
+    ) -> Result<ReplaceUser, Failure> {
+        let mut tx = self.begin().await?;
+        let stored = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.user_key = $1 FOR UPDATE"
+        ))
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(stored) = stored else {
+            return Ok(ReplaceUser::NoUser);
+        };
+        if rows::user(&stored)? != *expected {
+            return Ok(ReplaceUser::Stale);
+        }
+        // A new key updates the primary key; the profile follows by ON UPDATE CASCADE.
+        let updated = sqlx::query(
+            "UPDATE users SET user_key = $2, user_name = $3, user_id = $4, path = $5, \
+             create_date_ms = $6, password_last_used_ms = $7, tags = $8 WHERE user_key = $1",
+        )
+        .bind(key)
+        .bind(new_key)
+        .bind(&user.user_name)
+        .bind(&user.user_id)
+        .bind(&user.path)
+        .bind(user.create_date_ms)
+        .bind(user.password_last_used_ms)
+        .bind(rows::tags(user))
+        .execute(&mut *tx)
+        .await;
+        match updated {
+            Err(e) if is_unique_violation(&e) => return Ok(ReplaceUser::NameTaken),
+            other => other?,
+        };
+        if new_key != key {
+            // A lockout state left under the new key by an unknown name's failures is
+            // replaced: the state that counts is the one of the user who now has the name.
+            sqlx::query("DELETE FROM lockouts WHERE user_key = $1")
+                .bind(new_key)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE lockouts SET user_key = $2 WHERE user_key = $1")
+                .bind(key)
+                .bind(new_key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ReplaceUser::Replaced)
+    }
+
+    async fn replace_profile_once(
+        &self,
+        key: &str,
+        expected_version: u64,
+        profile: &ProfileRecord,
+    ) -> Result<ReplaceProfile, Failure> {
+        let mut conn = self.conn().await?;
+        // One statement, one snapshot: the update and what explains a miss.
+        let row = sqlx::query(
+            "WITH replaced AS ( \
+               UPDATE login_profiles SET password_hash = $3, create_date_ms = $4, \
+                 password_reset_required = $5, password_set_ms = $6, previous_hashes = $7, \
+                 version = $8 \
+               WHERE user_key = $1 AND version = $2 RETURNING 1) \
+             SELECT EXISTS (SELECT 1 FROM replaced) AS replaced, \
+               EXISTS (SELECT 1 FROM users WHERE user_key = $1) AS has_user, \
+               EXISTS (SELECT 1 FROM login_profiles WHERE user_key = $1) AS has_profile",
+        )
+        .bind(key)
+        .bind(rows::version(expected_version)?)
+        .bind(&profile.password_hash)
+        .bind(profile.create_date_ms)
+        .bind(profile.password_reset_required)
+        .bind(profile.password_set_ms)
+        .bind(&profile.previous_hashes)
+        .bind(rows::version(profile.version)?)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(
+            match (
+                row.try_get::<bool, _>("replaced")?,
+                row.try_get::<bool, _>("has_user")?,
+                row.try_get::<bool, _>("has_profile")?,
+            ) {
+                (true, _, _) => ReplaceProfile::Replaced,
+                (false, false, _) => ReplaceProfile::NoUser,
+                (false, true, false) => ReplaceProfile::NoProfile,
+                (false, true, true) => ReplaceProfile::Stale,
+            },
+        )
+    }
+
+    async fn update_lockout_once(
+        &self,
+        key: &str,
+        update: &(dyn for<'r> Fn(&'r LockoutRecord) -> LockoutRecord + Send + Sync),
+    ) -> Result<(LockoutRecord, LockoutRecord), Failure> {
+        let mut tx = self.begin().await?;
+        // Insert-or-lock in one statement: the row exists and is ours until the commit.
+        let row = sqlx::query(&format!(
+            "INSERT INTO lockouts (user_key) VALUES ($1) \
+             ON CONFLICT (user_key) DO UPDATE SET user_key = excluded.user_key \
+             RETURNING {LOCKOUT_COLUMNS}"
+        ))
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?;
+        // A state that does not read counts as no failures rather than blocking sign-in.
+        let before = rows::lockout(&row).unwrap_or_default();
+        let after = update(&before);
+        if after == LockoutRecord::default() {
+            sqlx::query("DELETE FROM lockouts WHERE user_key = $1")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query(
+                "UPDATE lockouts SET consecutive_failures = $2, locked_until_ms = $3, \
+                 last_failure_ms = $4, in_flight = $5 WHERE user_key = $1",
+            )
+            .bind(key)
+            .bind(i64::from(after.consecutive_failures))
+            .bind(after.locked_until_ms)
+            .bind(after.last_failure_ms)
+            .bind(rows::in_flight(&after))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((before, after))
+    }
+}
+
+mod store_impl;

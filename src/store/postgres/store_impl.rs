@@ -1,0 +1,389 @@
+//! The [`Store`] operations on PostgreSQL, each one statement or one transaction.
+
+use async_trait::async_trait;
+use sqlx::Row as _;
+
+use super::{
+    super::{Import, Snapshot},
+    DeleteProfile, DeleteUser, Failure, InsertProfile, InsertUser, LOCKOUT_COLUMNS, LockoutRecord,
+    POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, ProfileLookup, ProfileRecord,
+    ReplaceProfile, ReplaceUser, Store, StoreResult, USER_COLUMNS, UserPage, UserRecord,
+    is_foreign_key_violation, retrying, rows,
+};
+
+#[async_trait]
+impl Store for PgStore {
+    async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
+        retrying("inserting a user", || async {
+            let mut conn = self.conn().await?;
+            // The primary key decides between racing inserts of one name, in any process.
+            let inserted = sqlx::query(
+                "INSERT INTO users (user_key, user_name, user_id, path, create_date_ms, \
+                 password_last_used_ms, tags) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (user_key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(&user.user_name)
+            .bind(&user.user_id)
+            .bind(&user.path)
+            .bind(user.create_date_ms)
+            .bind(user.password_last_used_ms)
+            .bind(rows::tags(&user))
+            .execute(&mut *conn)
+            .await?;
+            Ok(if inserted.rows_affected() == 1 {
+                InsertUser::Inserted
+            } else {
+                InsertUser::AlreadyExists
+            })
+        })
+        .await
+    }
+
+    async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>> {
+        retrying("reading a user", || async {
+            let mut conn = self.conn().await?;
+            let row = sqlx::query(&format!(
+                "SELECT {USER_COLUMNS} FROM users u WHERE u.user_key = $1"
+            ))
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+            Ok(row.as_ref().map(rows::user).transpose()?)
+        })
+        .await
+    }
+
+    async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser> {
+        retrying("deleting a user", || async {
+            let mut conn = self.conn().await?;
+            // One statement: the user goes (with its lockout state) only while it has no
+            // profile. A profile inserted concurrently fails the foreign key instead.
+            let row = sqlx::query(
+                "WITH deleted AS ( \
+                   DELETE FROM users WHERE user_key = $1 \
+                   AND NOT EXISTS (SELECT 1 FROM login_profiles WHERE user_key = $1) \
+                   RETURNING user_key), \
+                 forgotten AS ( \
+                   DELETE FROM lockouts WHERE user_key IN (SELECT user_key FROM deleted)) \
+                 SELECT EXISTS (SELECT 1 FROM deleted) AS deleted, \
+                   EXISTS (SELECT 1 FROM users WHERE user_key = $1) AS has_user",
+            )
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await;
+            let row = match row {
+                Err(e) if is_foreign_key_violation(&e) => return Ok(DeleteUser::HasProfile),
+                other => other?,
+            };
+            Ok(
+                match (
+                    row.try_get::<bool, _>("deleted")?,
+                    row.try_get::<bool, _>("has_user")?,
+                ) {
+                    (true, _) => DeleteUser::Deleted,
+                    (false, true) => DeleteUser::HasProfile,
+                    (false, false) => DeleteUser::NoUser,
+                },
+            )
+        })
+        .await
+    }
+
+    async fn list_users(
+        &self,
+        path_prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<UserPage> {
+        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        retrying("listing users", || async {
+            let mut conn = self.conn().await?;
+            let found = sqlx::query(&format!(
+                "SELECT u.user_key, {USER_COLUMNS} FROM users u \
+                 WHERE starts_with(u.path, $1) AND ($2::text IS NULL OR u.user_key > $2) \
+                 ORDER BY u.user_key LIMIT $3"
+            ))
+            .bind(path_prefix)
+            .bind(after)
+            .bind(fetch)
+            .fetch_all(&mut *conn)
+            .await?;
+            let more = found.len() > limit;
+            let mut users = Vec::with_capacity(found.len().min(limit));
+            let mut last_key = None;
+            for row in found.iter().take(limit) {
+                users.push(rows::user(row)?);
+                last_key = Some(row.try_get::<String, _>("user_key")?);
+            }
+            Ok(UserPage {
+                users,
+                next_after: if more { last_key } else { None },
+            })
+        })
+        .await
+    }
+
+    async fn replace_user(
+        &self,
+        key: &str,
+        new_key: &str,
+        expected: &UserRecord,
+        user: UserRecord,
+    ) -> StoreResult<ReplaceUser> {
+        retrying("replacing a user", || {
+            self.replace_user_once(key, new_key, expected, &user)
+        })
+        .await
+    }
+
+    async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()> {
+        retrying("recording a sign-in", || async {
+            let mut conn = self.conn().await?;
+            sqlx::query("UPDATE users SET password_last_used_ms = $2 WHERE user_key = $1")
+                .bind(key)
+                .bind(at_ms)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn profile(&self, key: &str) -> StoreResult<ProfileLookup> {
+        retrying("reading a login profile", || async {
+            let mut conn = self.conn().await?;
+            let row = sqlx::query(&format!(
+                "SELECT {USER_COLUMNS}, {PROFILE_COLUMNS} FROM users u \
+                 LEFT JOIN login_profiles p ON p.user_key = u.user_key WHERE u.user_key = $1"
+            ))
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(row) = row else {
+                return Ok(ProfileLookup::NoUser);
+            };
+            let user = rows::user(&row)?;
+            Ok(match rows::profile(&row)? {
+                Some(profile) => ProfileLookup::Found(user, profile),
+                None => ProfileLookup::NoProfile(user),
+            })
+        })
+        .await
+    }
+
+    async fn insert_profile(
+        &self,
+        key: &str,
+        profile: ProfileRecord,
+    ) -> StoreResult<InsertProfile> {
+        retrying("inserting a login profile", || async {
+            let mut conn = self.conn().await?;
+            // The primary key allows one profile per user; the foreign key refuses one whose
+            // user was deleted meanwhile.
+            let row = sqlx::query(
+                "WITH inserted AS ( \
+                   INSERT INTO login_profiles (user_key, password_hash, create_date_ms, \
+                     password_reset_required, password_set_ms, previous_hashes, version) \
+                   SELECT $1, $2, $3, $4, $5, $6, $7 \
+                   WHERE EXISTS (SELECT 1 FROM users WHERE user_key = $1) \
+                   ON CONFLICT (user_key) DO NOTHING RETURNING 1) \
+                 SELECT EXISTS (SELECT 1 FROM inserted) AS inserted, \
+                   EXISTS (SELECT 1 FROM users WHERE user_key = $1) AS has_user",
+            )
+            .bind(key)
+            .bind(&profile.password_hash)
+            .bind(profile.create_date_ms)
+            .bind(profile.password_reset_required)
+            .bind(profile.password_set_ms)
+            .bind(&profile.previous_hashes)
+            .bind(rows::version(profile.version)?)
+            .fetch_one(&mut *conn)
+            .await;
+            let row = match row {
+                Err(e) if is_foreign_key_violation(&e) => return Ok(InsertProfile::NoUser),
+                other => other?,
+            };
+            Ok(
+                match (
+                    row.try_get::<bool, _>("inserted")?,
+                    row.try_get::<bool, _>("has_user")?,
+                ) {
+                    (true, _) => InsertProfile::Inserted,
+                    (false, true) => InsertProfile::AlreadyExists,
+                    (false, false) => InsertProfile::NoUser,
+                },
+            )
+        })
+        .await
+    }
+
+    async fn replace_profile(
+        &self,
+        key: &str,
+        expected_version: u64,
+        profile: ProfileRecord,
+    ) -> StoreResult<ReplaceProfile> {
+        retrying("replacing a login profile", || {
+            self.replace_profile_once(key, expected_version, &profile)
+        })
+        .await
+    }
+
+    async fn replace_profile_lazily(
+        &self,
+        key: &str,
+        expected_version: u64,
+        profile: ProfileRecord,
+    ) -> StoreResult<ReplaceProfile> {
+        // Committed like every write (synchronous_commit stays on): durable before it returns,
+        // which is sooner than the trait asks.
+        self.replace_profile(key, expected_version, profile).await
+    }
+
+    async fn delete_profile(&self, key: &str) -> StoreResult<DeleteProfile> {
+        retrying("deleting a login profile", || async {
+            let mut conn = self.conn().await?;
+            let row = sqlx::query(
+                "WITH deleted AS (DELETE FROM login_profiles WHERE user_key = $1 RETURNING 1) \
+                 SELECT EXISTS (SELECT 1 FROM deleted) AS deleted, \
+                   EXISTS (SELECT 1 FROM users WHERE user_key = $1) AS has_user",
+            )
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(
+                match (
+                    row.try_get::<bool, _>("deleted")?,
+                    row.try_get::<bool, _>("has_user")?,
+                ) {
+                    (true, _) => DeleteProfile::Deleted,
+                    (false, true) => DeleteProfile::NoProfile,
+                    (false, false) => DeleteProfile::NoUser,
+                },
+            )
+        })
+        .await
+    }
+
+    async fn policy(&self) -> StoreResult<Option<PolicyRecord>> {
+        retrying("reading the password policy", || async {
+            let mut conn = self.conn().await?;
+            let row = sqlx::query(&format!(
+                "SELECT {POLICY_COLUMNS} FROM account_password_policy"
+            ))
+            .fetch_optional(&mut *conn)
+            .await?;
+            Ok(row.as_ref().map(rows::policy).transpose()?)
+        })
+        .await
+    }
+
+    async fn put_policy(&self, policy: PolicyRecord) -> StoreResult<()> {
+        retrying("storing the password policy", || async {
+            let mut conn = self.conn().await?;
+            sqlx::query(&format!(
+                "INSERT INTO account_password_policy (singleton, {POLICY_COLUMNS}) \
+                 VALUES (true, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (singleton) DO UPDATE SET \
+                 minimum_password_length = excluded.minimum_password_length, \
+                 require_symbols = excluded.require_symbols, \
+                 require_numbers = excluded.require_numbers, \
+                 require_uppercase_characters = excluded.require_uppercase_characters, \
+                 require_lowercase_characters = excluded.require_lowercase_characters, \
+                 allow_users_to_change_password = excluded.allow_users_to_change_password, \
+                 max_password_age = excluded.max_password_age, \
+                 password_reuse_prevention = excluded.password_reuse_prevention, \
+                 hard_expiry = excluded.hard_expiry"
+            ))
+            .bind(i64::from(policy.minimum_password_length))
+            .bind(policy.require_symbols)
+            .bind(policy.require_numbers)
+            .bind(policy.require_uppercase_characters)
+            .bind(policy.require_lowercase_characters)
+            .bind(policy.allow_users_to_change_password)
+            .bind(policy.max_password_age.map(i64::from))
+            .bind(policy.password_reuse_prevention.map(i64::from))
+            .bind(policy.hard_expiry)
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_policy(&self) -> StoreResult<bool> {
+        retrying("deleting the password policy", || async {
+            let mut conn = self.conn().await?;
+            let deleted = sqlx::query("DELETE FROM account_password_policy")
+                .execute(&mut *conn)
+                .await?;
+            Ok(deleted.rows_affected() > 0)
+        })
+        .await
+    }
+
+    async fn update_lockout(
+        &self,
+        key: &str,
+        update: &(dyn for<'r> Fn(&'r LockoutRecord) -> LockoutRecord + Send + Sync),
+    ) -> StoreResult<(LockoutRecord, LockoutRecord)> {
+        retrying("updating a lockout state", || {
+            self.update_lockout_once(key, update)
+        })
+        .await
+    }
+
+    async fn lockout(&self, key: &str) -> StoreResult<LockoutRecord> {
+        retrying("reading a lockout state", || async {
+            let mut conn = self.conn().await?;
+            let row = sqlx::query(&format!(
+                "SELECT {LOCKOUT_COLUMNS} FROM lockouts WHERE user_key = $1"
+            ))
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+            Ok(row
+                .and_then(|row| rows::lockout(&row).ok())
+                .unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize> {
+        retrying("pruning lockout states", || async {
+            let mut conn = self.conn().await?;
+            // One DELETE: a row updated meanwhile is checked again against the condition
+            // (READ COMMITTED re-reads it) and kept if it no longer qualifies.
+            let deleted = sqlx::query(
+                "DELETE FROM lockouts WHERE locked_until_ms <= $1 AND last_failure_ms < $2 \
+                 AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(in_flight) a \
+                   WHERE (a->>'lease_until_ms')::bigint > $1)",
+            )
+            .bind(now_ms)
+            .bind(forget_before_ms)
+            .execute(&mut *conn)
+            .await?;
+            Ok(usize::try_from(deleted.rows_affected()).unwrap_or(usize::MAX))
+        })
+        .await
+    }
+
+    async fn flush(&self) -> StoreResult<()> {
+        // Every write was committed before it returned.
+        Ok(())
+    }
+
+    async fn import(&self, snapshot: Snapshot) -> StoreResult<Import> {
+        retrying("importing a snapshot", || self.import_once(&snapshot)).await
+    }
+
+    async fn check(&self) -> StoreResult<()> {
+        retrying("probing the database", || async {
+            let mut conn = self.conn().await?;
+            sqlx::query("SELECT 1").execute(&mut *conn).await?;
+            Ok::<_, Failure>(())
+        })
+        .await
+    }
+}

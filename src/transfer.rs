@@ -1,0 +1,187 @@
+//! `loginprofiled export` and `import`: a store's users, login profiles (hashes verbatim, with
+//! their history) and password policy as JSON lines ([`lines`] gives the format), so that users
+//! move from one store to another without anyone resetting a password.
+//!
+//! Export reads through the `Store` trait, a page of users at a time. Import reads and checks
+//! the whole input first ([`parse`]), then writes it with one `Store::import`: into an empty
+//! store only, all of it or nothing.
+
+use std::{
+    fs::{File, OpenOptions},
+    io::{self, BufRead, BufReader, BufWriter, Write},
+    os::unix::fs::OpenOptionsExt as _,
+    path::Path,
+    sync::Arc,
+};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::store::{Import, ProfileLookup, Store};
+
+mod lines;
+mod parse;
+
+use lines::{End, Header, Policy, Profile, Typed, User};
+
+/// Users read from the store at a time.
+const PAGE: usize = 1000;
+
+/// What an export or import held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub users: u64,
+    pub profiles: u64,
+    pub policy: bool,
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let policy = if self.policy { "a" } else { "no" };
+        write!(
+            f,
+            "{} users, {} login profiles and {policy} password policy",
+            self.users, self.profiles
+        )
+    }
+}
+
+/// Writes everything `store` holds to `out` as JSON lines, ending with the `end` line.
+pub async fn export(store: &dyn Store, out: &mut impl Write) -> anyhow::Result<Counts> {
+    let header = Header {
+        format: lines::FORMAT.to_owned(),
+        version: lines::VERSION,
+    };
+    write_line(out, "header", &header)?;
+    let mut counts = Counts {
+        users: 0,
+        profiles: 0,
+        policy: false,
+    };
+    let mut after = None;
+    loop {
+        let page = store.list_users("", after.as_deref(), PAGE).await?;
+        for listed in &page.users {
+            // The user and its profile as one read saw them; a user deleted since the page
+            // was read is left out.
+            match store
+                .profile(&listed.user_name.to_ascii_lowercase())
+                .await?
+            {
+                ProfileLookup::NoUser => {}
+                ProfileLookup::NoProfile(user) => {
+                    write_line(out, "user", &User::from(&user))?;
+                    counts.users += 1;
+                }
+                ProfileLookup::Found(user, profile) => {
+                    write_line(out, "user", &User::from(&user))?;
+                    write_line(out, "profile", &Profile::new(&user.user_name, &profile))?;
+                    counts.users += 1;
+                    counts.profiles += 1;
+                }
+            }
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    if let Some(policy) = store.policy().await? {
+        write_line(out, "policy", &Policy::from(&policy))?;
+        counts.policy = true;
+    }
+    let end = End {
+        users: counts.users,
+        profiles: counts.profiles,
+        policy: counts.policy,
+    };
+    write_line(out, "end", &end)?;
+    out.flush().context("writing the export")?;
+    Ok(counts)
+}
+
+fn write_line<T: Serialize>(
+    out: &mut impl Write,
+    kind: &'static str,
+    line: &T,
+) -> anyhow::Result<()> {
+    serde_json::to_writer(&mut *out, &Typed { kind, line }).context("writing the export")?;
+    out.write_all(b"\n").context("writing the export")
+}
+
+/// Exports the store `open` opens to a new file at `path` (mode 0600, never an existing file),
+/// or to stdout. The file is made before the store is opened, and removed again when the
+/// export fails.
+pub async fn export_to(
+    path: Option<&Path>,
+    open: impl FnOnce() -> anyhow::Result<Arc<dyn Store>>,
+) -> anyhow::Result<Counts> {
+    let Some(path) = path else {
+        let store = open()?;
+        let mut out = BufWriter::new(io::stdout().lock());
+        return export(&*store, &mut out).await;
+    };
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => anyhow::anyhow!(
+                "{} exists: export writes a new file only, and leaves an existing one alone",
+                path.display()
+            ),
+            _ => anyhow::Error::new(e).context(format!("creating {}", path.display())),
+        })?;
+    let mut out = BufWriter::new(file);
+    let written = async {
+        let store = open()?;
+        let counts = export(&*store, &mut out).await?;
+        out.get_ref()
+            .sync_all()
+            .with_context(|| format!("syncing {}", path.display()))?;
+        Ok(counts)
+    }
+    .await;
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    written
+}
+
+/// Reads and checks a whole export from `input`; nothing is written. The error names the
+/// first bad line.
+pub fn read(input: impl BufRead) -> anyhow::Result<crate::store::Snapshot> {
+    parse::parse(input)
+}
+
+/// Reads the export in the file at `path`, or on stdin.
+pub fn read_from(path: Option<&Path>) -> anyhow::Result<crate::store::Snapshot> {
+    match path {
+        Some(path) => {
+            let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            read(BufReader::new(file)).with_context(|| format!("reading {}", path.display()))
+        }
+        None => read(io::stdin().lock()).context("reading stdin"),
+    }
+}
+
+/// Writes a checked export into `store`, which must be empty.
+pub async fn import(store: &dyn Store, snapshot: crate::store::Snapshot) -> anyhow::Result<Counts> {
+    let counts = Counts {
+        users: snapshot.users.len() as u64,
+        profiles: snapshot
+            .users
+            .iter()
+            .filter(|u| u.profile.is_some())
+            .count() as u64,
+        policy: snapshot.policy.is_some(),
+    };
+    match store.import(snapshot).await? {
+        Import::Imported => Ok(counts),
+        Import::NotEmpty => anyhow::bail!(
+            "the target store is not empty (it holds users or a password policy): import writes \
+             into an empty store only; nothing was imported"
+        ),
+    }
+}

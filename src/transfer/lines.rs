@@ -1,0 +1,199 @@
+//! The lines of an export file: JSON objects whose `type` says what each holds. The format is
+//! this module's own, apart from the stored records, so that the records can change without
+//! changing the file.
+//!
+//! ```text
+//! {"type":"header","format":"loginprofiled-export","version":1}
+//! {"type":"user",...}            one per user, in key order
+//! {"type":"profile",...}         right after its user's line, when the user has one
+//! {"type":"policy",...}          when a policy is set
+//! {"type":"end","users":N,"profiles":M,"policy":true}   so a truncated file is detected
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{PolicyRecord, ProfileRecord, TagRecord, UserRecord};
+
+pub(super) const FORMAT: &str = "loginprofiled-export";
+pub(super) const VERSION: u32 = 1;
+
+/// A line: its type first, then its fields.
+#[derive(Debug, Serialize)]
+pub(super) struct Typed<'a, T> {
+    #[serde(rename = "type")]
+    pub(super) kind: &'static str,
+    #[serde(flatten)]
+    pub(super) line: &'a T,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Header {
+    pub(super) format: String,
+    pub(super) version: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct User {
+    pub(super) user_name: String,
+    pub(super) user_id: String,
+    pub(super) path: String,
+    pub(super) create_date_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) password_last_used_ms: Option<i64>,
+    #[serde(default)]
+    pub(super) tags: Vec<Tag>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Tag {
+    pub(super) key: String,
+    pub(super) value: String,
+}
+
+/// Never printed whole: it holds password hashes.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Profile {
+    pub(super) user_name: String,
+    pub(super) password_hash: String,
+    #[serde(default)]
+    pub(super) previous_hashes: Vec<String>,
+    pub(super) password_reset_required: bool,
+    pub(super) create_date_ms: i64,
+    pub(super) password_set_ms: i64,
+    pub(super) version: u64,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile")
+            .field("user_name", &self.user_name)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Policy {
+    pub(super) minimum_password_length: u32,
+    pub(super) require_symbols: bool,
+    pub(super) require_numbers: bool,
+    pub(super) require_uppercase_characters: bool,
+    pub(super) require_lowercase_characters: bool,
+    pub(super) allow_users_to_change_password: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) max_password_age: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) password_reuse_prevention: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) hard_expiry: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct End {
+    pub(super) users: u64,
+    pub(super) profiles: u64,
+    pub(super) policy: bool,
+}
+
+impl From<&UserRecord> for User {
+    fn from(u: &UserRecord) -> Self {
+        Self {
+            user_name: u.user_name.clone(),
+            user_id: u.user_id.clone(),
+            path: u.path.clone(),
+            create_date_ms: u.create_date_ms,
+            password_last_used_ms: u.password_last_used_ms,
+            tags: u
+                .tags
+                .iter()
+                .map(|t| Tag {
+                    key: t.key.clone(),
+                    value: t.value.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<User> for UserRecord {
+    fn from(u: User) -> Self {
+        Self {
+            user_name: u.user_name,
+            user_id: u.user_id,
+            path: u.path,
+            create_date_ms: u.create_date_ms,
+            password_last_used_ms: u.password_last_used_ms,
+            tags: u
+                .tags
+                .into_iter()
+                .map(|t| TagRecord {
+                    key: t.key,
+                    value: t.value,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Profile {
+    pub(super) fn new(user_name: &str, p: &ProfileRecord) -> Self {
+        Self {
+            user_name: user_name.to_owned(),
+            password_hash: p.password_hash.clone(),
+            previous_hashes: p.previous_hashes.clone(),
+            password_reset_required: p.password_reset_required,
+            create_date_ms: p.create_date_ms,
+            password_set_ms: p.password_set_ms,
+            version: p.version,
+        }
+    }
+
+    pub(super) fn into_record(self) -> ProfileRecord {
+        ProfileRecord {
+            password_hash: self.password_hash,
+            create_date_ms: self.create_date_ms,
+            password_reset_required: self.password_reset_required,
+            password_set_ms: self.password_set_ms,
+            previous_hashes: self.previous_hashes,
+            version: self.version,
+        }
+    }
+}
+
+impl From<&PolicyRecord> for Policy {
+    fn from(p: &PolicyRecord) -> Self {
+        Self {
+            minimum_password_length: p.minimum_password_length,
+            require_symbols: p.require_symbols,
+            require_numbers: p.require_numbers,
+            require_uppercase_characters: p.require_uppercase_characters,
+            require_lowercase_characters: p.require_lowercase_characters,
+            allow_users_to_change_password: p.allow_users_to_change_password,
+            max_password_age: p.max_password_age,
+            password_reuse_prevention: p.password_reuse_prevention,
+            hard_expiry: p.hard_expiry,
+        }
+    }
+}
+
+impl From<Policy> for PolicyRecord {
+    fn from(p: Policy) -> Self {
+        Self {
+            minimum_password_length: p.minimum_password_length,
+            require_symbols: p.require_symbols,
+            require_numbers: p.require_numbers,
+            require_uppercase_characters: p.require_uppercase_characters,
+            require_lowercase_characters: p.require_lowercase_characters,
+            allow_users_to_change_password: p.allow_users_to_change_password,
+            max_password_age: p.max_password_age,
+            password_reuse_prevention: p.password_reuse_prevention,
+            hard_expiry: p.hard_expiry,
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Reading an export file whole and checking it before anything is written: every problem is
+//! reported with its line number, and never with a password hash.
+
+use std::{
+    collections::{HashMap, HashSet},
+    io::BufRead,
+    sync::LazyLock,
+};
+
+use regex::Regex;
+use serde::de::DeserializeOwned;
+
+use super::lines::{self, End, Header, Policy, Profile, User};
+use crate::{
+    domain::{MAX_TAGS, UserName, UserPath},
+    store::{Snapshot, SnapshotUser},
+};
+
+/// The most previous hashes a profile keeps.
+const MAX_HISTORY: usize = 24;
+
+static USER_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("^AIDA[A-Z0-9]{17}$").expect("a valid pattern"));
+/// A JSON string inside a parser's message: it may hold a value from the file (a hash).
+static QUOTED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#""(?:[^"\\]|\\.)*""#).expect("a valid pattern"));
+
+/// Reads and checks a whole export; the error names the first bad line.
+pub(super) fn parse(input: impl BufRead) -> anyhow::Result<Snapshot> {
+    let mut reader = Reader::default();
+    let mut number = 0;
+    for line in input.lines() {
+        number += 1;
+        let line = line.map_err(|e| anyhow::anyhow!("reading line {number}: {e}"))?;
+        reader
+            .line(&line)
+            .map_err(|problem| anyhow::anyhow!("line {number}: {problem}"))?;
+    }
+    match reader.state {
+        State::Ended => Ok(reader.snapshot),
+        State::Start => anyhow::bail!("the input is empty: it is not a loginprofiled export"),
+        State::Records => anyhow::bail!(
+            "line {}: the input ends without its \"end\" line: it is truncated, nothing was \
+             imported",
+            number + 1
+        ),
+    }
+}
+
+#[derive(Default)]
+enum State {
+    #[default]
+    Start,
+    Records,
+    Ended,
+}
+
+#[derive(Default)]
+struct Reader {
+    state: State,
+    snapshot: Snapshot,
+    /// Index in `snapshot.users` by key.
+    keys: HashMap<String, usize>,
+    user_ids: HashSet<String>,
+    profiles: u64,
+}
+
+impl Reader {
+    fn line(&mut self, line: &str) -> Result<(), String> {
+        let mut object = match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(object)) => object,
+            Ok(_) => return Err("not a JSON object".into()),
+            Err(e) => return Err(format!("not JSON ({})", redacted(&e))),
+        };
+        let kind = match object.remove("type") {
+            Some(serde_json::Value::String(kind)) => kind,
+            _ => return Err("no \"type\" field with a string".into()),
+        };
+        let value = serde_json::Value::Object(object);
+        match (&self.state, kind.as_str()) {
+            (State::Start, "header") => self.header(fields(value, "header")?),
+            (State::Start, _) => {
+                Err("the first line must be the header: this is not a loginprofiled export".into())
+            }
+            (State::Ended, _) => Err("a line after the \"end\" line".into()),
+            (State::Records, "user") => self.user(fields(value, "user")?),
+            (State::Records, "profile") => self.profile(fields(value, "profile")?),
+            (State::Records, "policy") => self.policy(fields(value, "policy")?),
+            (State::Records, "end") => self.end(fields(value, "end")?),
+            (State::Records, "header") => Err("a second header".into()),
+            (State::Records, _) => Err("an unknown line type".into()),
+        }
+    }
+
+    fn header(&mut self, header: Header) -> Result<(), String> {
+        if header.format != lines::FORMAT {
+            return Err(format!(
+                "the format is not {:?}: this is not a loginprofiled export",
+                lines::FORMAT
+            ));
+        }
+        if header.version != lines::VERSION {
+            return Err(format!(
+                "format version {} (this build reads version {})",
+                header.version,
+                lines::VERSION
+            ));
+        }
+        self.state = State::Records;
+        Ok(())
+    }
+
+    fn user(&mut self, user: User) -> Result<(), String> {
+        let name = UserName::parse("user_name", &user.user_name)
+            .map_err(|v| format!("user {:?}: {v}", user.user_name))?;
+        let problem = |what: String| format!("user {:?}: {what}", user.user_name);
+        UserPath::parse("path", &user.path).map_err(|v| problem(v.to_string()))?;
+        if !USER_ID.is_match(&user.user_id) {
+            return Err(problem("user_id is not AIDA and 17 of [A-Z0-9]".into()));
+        }
+        if !self.user_ids.insert(user.user_id.clone()) {
+            return Err(problem("its user_id belongs to an earlier user too".into()));
+        }
+        check_tags(&user).map_err(problem)?;
+        let key = name.key();
+        if self.keys.contains_key(&key) {
+            return Err(problem(
+                "an earlier user has this name (names are unique without regard to case)".into(),
+            ));
+        }
+        self.keys.insert(key.clone(), self.snapshot.users.len());
+        self.snapshot.users.push(SnapshotUser {
+            key,
+            user: user.into(),
+            profile: None,
+        });
+        Ok(())
+    }
+
+    fn profile(&mut self, profile: Profile) -> Result<(), String> {
+        let problem = |what: &str| format!("login profile of {:?}: {what}", profile.user_name);
+        let key = profile.user_name.to_ascii_lowercase();
+        let Some(&index) = self.keys.get(&key) else {
+            return Err(problem("no user line with this name before it"));
+        };
+        let owner = &mut self.snapshot.users[index];
+        if owner.user.user_name != profile.user_name {
+            return Err(problem("the name is spelled differently on the user line"));
+        }
+        if owner.profile.is_some() {
+            return Err(problem("the user has a login profile on an earlier line"));
+        }
+        if !is_phc(&profile.password_hash) {
+            return Err(problem("password_hash is not a PHC string"));
+        }
+        if profile.previous_hashes.len() > MAX_HISTORY {
+            return Err(problem("more than 24 previous_hashes"));
+        }
+        if !profile.previous_hashes.iter().all(|h| is_phc(h)) {
+            return Err(problem("an entry of previous_hashes is not a PHC string"));
+        }
+        owner.profile = Some(profile.into_record());
+        self.profiles += 1;
+        Ok(())
+    }
+
+    fn policy(&mut self, policy: Policy) -> Result<(), String> {
+        if self.snapshot.policy.is_some() {
+            return Err("a second policy line".into());
+        }
+        let ranges = [
+            (
+                "minimum_password_length",
+                Some(policy.minimum_password_length),
+                6,
+                128,
+            ),
+            ("max_password_age", policy.max_password_age, 1, 1095),
+            (
+                "password_reuse_prevention",
+                policy.password_reuse_prevention,
+                1,
+                24,
+            ),
+        ];
+        for (field, value, min, max) in ranges {
+            if let Some(value) = value
+                && !(min..=max).contains(&value)
+            {
+                return Err(format!("policy: {field} {value} is not in {min}..={max}"));
+            }
+        }
+        self.snapshot.policy = Some(policy.into());
+        Ok(())
+    }
+
+    fn end(&mut self, end: End) -> Result<(), String> {
+        let found = End {
+            users: self.snapshot.users.len() as u64,
+            profiles: self.profiles,
+            policy: self.snapshot.policy.is_some(),
+        };
+        if end != found {
+            return Err(format!(
+                "the \"end\" line counts {} users, {} login profiles and policy {}, but the \
+                 file holds {}, {} and {}",
+                end.users, end.profiles, end.policy, found.users, found.profiles, found.policy
+            ));
+        }
+        self.state = State::Ended;
+        Ok(())
+    }
+}
+
+/// The fields of a line of type `kind`.
+fn fields<T: DeserializeOwned>(value: serde_json::Value, kind: &str) -> Result<T, String> {
+    serde_json::from_value(value).map_err(|e| format!("a bad {kind:?} line: {}", redacted(&e)))
+}
+
+/// A parser's message without the JSON strings it quotes (a value could be a hash).
+fn redacted(error: &serde_json::Error) -> String {
+    QUOTED
+        .replace_all(&error.to_string(), "a string")
+        .into_owned()
+}
+
+fn is_phc(hash: &str) -> bool {
+    argon2::PasswordHash::new(hash).is_ok()
+}
+
+fn check_tags(user: &User) -> Result<(), String> {
+    if user.tags.len() > MAX_TAGS {
+        return Err(format!("more than {MAX_TAGS} tags"));
+    }
+    let mut keys = HashSet::new();
+    for tag in &user.tags {
+        let key_len = tag.key.chars().count();
+        if !(1..=128).contains(&key_len) || tag.value.chars().count() > 256 {
+            return Err(format!(
+                "tag {:?}: a key of 1-128 and a value of 0-256 characters",
+                tag.key
+            ));
+        }
+        if !keys.insert(tag.key.to_lowercase()) {
+            return Err(format!("tag {:?}: another tag has this key", tag.key));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,200 @@
+use super::*;
+
+const HASH: &str = "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+
+fn header() -> String {
+    r#"{"type":"header","format":"loginprofiled-export","version":1}"#.to_owned()
+}
+
+fn user(name: &str, id: &str) -> String {
+    format!(
+        r#"{{"type":"user","user_name":"{name}","user_id":"{id}","path":"/","create_date_ms":5,"tags":[{{"key":"k","value":"v"}}]}}"#
+    )
+}
+
+fn profile(name: &str, hash: &str) -> String {
+    format!(
+        r#"{{"type":"profile","user_name":"{name}","password_hash":"{hash}","previous_hashes":["{HASH}"],"password_reset_required":true,"create_date_ms":6,"password_set_ms":7,"version":3}}"#
+    )
+}
+
+fn end(users: u64, profiles: u64, policy: bool) -> String {
+    format!(r#"{{"type":"end","users":{users},"profiles":{profiles},"policy":{policy}}}"#)
+}
+
+const POLICY: &str = r#"{"type":"policy","minimum_password_length":12,"require_symbols":true,"require_numbers":false,"require_uppercase_characters":false,"require_lowercase_characters":false,"allow_users_to_change_password":true,"max_password_age":90}"#;
+
+fn parse_lines(lines: &[String]) -> anyhow::Result<Snapshot> {
+    parse(lines.join("\n").as_bytes())
+}
+
+fn error(lines: &[String]) -> String {
+    format!("{:#}", parse_lines(lines).unwrap_err())
+}
+
+fn valid() -> Vec<String> {
+    vec![
+        header(),
+        user("Ann", "AIDAAAAAAAAAAAAAAAAA1"),
+        profile("Ann", HASH),
+        user("bob", "AIDAAAAAAAAAAAAAAAAA2"),
+        POLICY.to_owned(),
+        end(2, 1, true),
+    ]
+}
+
+#[test]
+fn a_whole_file_reads_into_a_snapshot() {
+    let snapshot = parse_lines(&valid()).unwrap();
+    assert_eq!(snapshot.users.len(), 2);
+    let ann = &snapshot.users[0];
+    assert_eq!(
+        (ann.key.as_str(), ann.user.user_name.as_str()),
+        ("ann", "Ann")
+    );
+    let profile = ann.profile.as_ref().unwrap();
+    assert_eq!(profile.password_hash, HASH);
+    assert_eq!(profile.previous_hashes, [HASH]);
+    assert_eq!(
+        (profile.version, profile.password_reset_required),
+        (3, true)
+    );
+    assert_eq!(snapshot.users[1].profile, None);
+    assert_eq!(snapshot.policy.unwrap().max_password_age, Some(90));
+}
+
+#[test]
+fn a_truncated_file_is_refused_with_the_line_it_lacks() {
+    let mut lines = valid();
+    lines.pop();
+    assert!(error(&lines).starts_with("line 6: the input ends without its \"end\" line"));
+    // Cut inside a line: that line is not JSON.
+    let mut lines = valid();
+    let last = lines.pop().unwrap();
+    lines.push(last[..10].to_owned());
+    assert!(
+        error(&lines).starts_with("line 6: not JSON"),
+        "{}",
+        error(&lines)
+    );
+}
+
+#[test]
+fn counts_that_disagree_with_the_end_line_are_refused() {
+    let mut lines = valid();
+    lines.remove(3);
+    assert!(error(&lines).starts_with("line 5: the \"end\" line counts 2 users"));
+}
+
+#[test]
+fn every_misplaced_or_doubled_line_is_refused_with_its_number() {
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![user("Ann", "AIDAAAAAAAAAAAAAAAAA1")],
+            "line 1: the first line must be the header",
+        ),
+        (
+            vec![header(), profile("Ann", HASH)],
+            "line 2: login profile of \"Ann\": no user line",
+        ),
+        (
+            vec![
+                header(),
+                user("Ann", "AIDAAAAAAAAAAAAAAAAA1"),
+                user("ANN", "AIDAAAAAAAAAAAAAAAAA2"),
+            ],
+            "line 3: user \"ANN\": an earlier user has this name",
+        ),
+        (
+            vec![
+                header(),
+                user("Ann", "AIDAAAAAAAAAAAAAAAAA1"),
+                user("Bob", "AIDAAAAAAAAAAAAAAAAA1"),
+            ],
+            "line 3: user \"Bob\": its user_id belongs to an earlier user",
+        ),
+        (
+            vec![
+                header(),
+                user("Ann", "AIDAAAAAAAAAAAAAAAAA1"),
+                profile("Ann", HASH),
+                profile("Ann", HASH),
+            ],
+            "line 4: login profile of \"Ann\": the user has a login profile",
+        ),
+        (
+            vec![header(), user("Ann", "AIDA1")],
+            "line 2: user \"Ann\": user_id",
+        ),
+        (
+            vec![header(), user("A n", "AIDAAAAAAAAAAAAAAAAA1")],
+            "line 2: user \"A n\"",
+        ),
+        (
+            vec![header(), POLICY.to_owned(), POLICY.to_owned()],
+            "line 3: a second policy line",
+        ),
+        (
+            vec![header(), end(0, 0, false), end(0, 0, false)],
+            "line 3: a line after the \"end\"",
+        ),
+        (vec![header(), header()], "line 2: a second header"),
+        (
+            vec![header(), r#"{"type":"lockout"}"#.to_owned()],
+            "line 2: an unknown line type",
+        ),
+        (
+            vec![header(), "[1]".to_owned()],
+            "line 2: not a JSON object",
+        ),
+        (
+            vec![r#"{"type":"header","format":"x","version":1}"#.to_owned()],
+            "line 1: the format",
+        ),
+        (
+            vec![r#"{"type":"header","format":"loginprofiled-export","version":2}"#.to_owned()],
+            "line 1: format version 2",
+        ),
+    ];
+    for (lines, expected) in cases {
+        let got = error(&lines);
+        assert!(
+            got.starts_with(expected),
+            "{got:?} should start with {expected:?}"
+        );
+    }
+    assert!(error(&[]).contains("empty"));
+}
+
+#[test]
+fn no_error_quotes_a_hash() {
+    let not_phc = "$argon2id$secret-looking-hash-value";
+    let cases = [
+        vec![
+            header(),
+            user("Ann", "AIDAAAAAAAAAAAAAAAAA1"),
+            profile("Ann", not_phc),
+        ],
+        // A hash where a number belongs: the parser's own message would quote it.
+        vec![
+            header(),
+            user("Ann", "AIDAAAAAAAAAAAAAAAAA1"),
+            profile("Ann", HASH).replace("\"version\":3", &format!("\"version\":\"{HASH}\"")),
+        ],
+        vec![
+            header(),
+            format!(r#"{{"type":"user","user_name":"{HASH}"}}"#),
+        ],
+    ];
+    for lines in cases {
+        let got = error(&lines);
+        assert!(
+            got.starts_with("line 3") || got.starts_with("line 2"),
+            "{got}"
+        );
+        assert!(
+            !got.contains("secret-looking") && !got.contains("c2FsdHNhbHQ"),
+            "{got}"
+        );
+    }
+}
