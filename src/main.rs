@@ -119,6 +119,7 @@ fn open(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 fn on_runtime(job: impl Future<Output = anyhow::Result<String>>) -> anyhow::Result<String> {
+    // Held until the job is done: dropping it writes out the lines still queued.
     let _log_writer = telemetry::init(LogFormat::Text);
     // A database URL may ask for TLS.
     loginprofiled::tls::install_crypto_provider();

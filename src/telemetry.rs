@@ -47,11 +47,13 @@ pub fn init_to(
             .expect("a module path with a level should be a valid directive");
         filter = filter.add_directive(notice);
     }
-    // Not lossy: when the queue is full a call waits rather than a line being dropped.
+    // Not lossy: when the queue is full a call waits rather than a line being dropped. The
+    // writer thread drains every queued line into the buffer and flushes it whenever the queue
+    // is empty (and at the end), so a burst of calls costs one write, not one per line.
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("log-writer")
-        .finish(out);
+        .finish(std::io::BufWriter::with_capacity(64 * 1024, out));
     subscriber(filter, format, ansi, writer).init();
     if capped {
         tracing::warn!(
