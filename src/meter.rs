@@ -221,8 +221,15 @@ pub(crate) mod hash {
 
     use super::*;
 
-    pub(crate) fn queue_depth(depth: usize) {
-        gauge!(HASH_QUEUE_DEPTH).set(depth as f64);
+    /// A job joined the queue. Counted up here and down by the thread that takes it (not set
+    /// from the queue's length, which a submitter and a hashing thread would race to write).
+    pub(crate) fn queued() {
+        gauge!(HASH_QUEUE_DEPTH).increment(1.0);
+    }
+
+    /// A hashing thread took a job off the queue.
+    pub(crate) fn dequeued() {
+        gauge!(HASH_QUEUE_DEPTH).decrement(1.0);
     }
 
     pub(crate) fn throttled() {

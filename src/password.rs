@@ -200,24 +200,28 @@ impl Hasher {
     ) -> Result<Outcome, HashError> {
         let (reply, answer) = oneshot::channel();
         let password = SecretString::from(password.expose_secret());
+        // Counted before it is queued, so the thread that takes it never counts it down first.
+        meter::hash::queued();
         self.jobs
             .try_send(Job {
                 password,
                 work,
                 reply,
             })
-            .map_err(|e| match e {
-                TrySendError::Full(_) => {
-                    meter::hash::throttled();
-                    HashError::Throttled {
-                        retry_after: THROTTLE_RETRY_AFTER,
+            .map_err(|e| {
+                meter::hash::dequeued();
+                match e {
+                    TrySendError::Full(_) => {
+                        meter::hash::throttled();
+                        HashError::Throttled {
+                            retry_after: THROTTLE_RETRY_AFTER,
+                        }
+                    }
+                    TrySendError::Disconnected(_) => {
+                        HashError::Failed(anyhow::anyhow!("hashing pool stopped"))
                     }
                 }
-                TrySendError::Disconnected(_) => {
-                    HashError::Failed(anyhow::anyhow!("hashing pool stopped"))
-                }
             })?;
-        meter::hash::queue_depth(self.jobs.len());
         answer
             .await
             .context("a hashing thread died")
@@ -271,11 +275,11 @@ impl Worker {
 
     fn run(&mut self, queue: Receiver<Job>) {
         for job in &queue {
+            meter::hash::dequeued();
             if job.reply.is_closed() {
                 continue;
             }
             self.stats.started.fetch_add(1, Ordering::Relaxed);
-            meter::hash::queue_depth(queue.len());
             meter::hash::started();
             let began = std::time::Instant::now();
             let outcome = match &job.work {

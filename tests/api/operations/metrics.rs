@@ -210,6 +210,7 @@ async fn a_scrape_after_known_calls_counts_each_of_them() {
             0.0,
         ),
         (value(&scrape, "loginprofiled_hash_in_flight", &[]), 0.0),
+        (value(&scrape, "loginprofiled_hash_queue_depth", &[]), 0.0),
         (
             value(
                 &scrape,
