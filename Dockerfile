@@ -17,21 +17,26 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     && cp target/release/loginprofiled /usr/local/bin/loginprofiled
 
 FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin loginprofiled \
+# A numeric user and group (10001:10001) that deploy/ names in runAsUser, runAsGroup and fsGroup.
+# The only directory it may write is /data, the store's volume; the image itself is read-only to
+# it (deploy/ runs it with readOnlyRootFilesystem).
+RUN groupadd --system --gid 10001 loginprofiled \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin loginprofiled \
     && mkdir -p /data /etc/loginprofiled \
-    && chown loginprofiled /data
+    && chown 10001:10001 /data
 COPY --from=builder /usr/local/bin/loginprofiled /usr/local/bin/loginprofiled
-USER 10001
+USER 10001:10001
 VOLUME /data
-# Listening beyond loopback needs caller tokens: mount a tokens file at this path
-# (or set LOGINPROFILED_TOKENS_FILE). Without one the server refuses to start.
 ENV LOGINPROFILED_LISTEN=0.0.0.0:50051 \
     LOGINPROFILED_HTTP_LISTEN=0.0.0.0:8080 \
-    LOGINPROFILED_DATA_DIR=/data \
-    LOGINPROFILED_TOKENS_FILE=/etc/loginprofiled/tokens.toml \
     LOGINPROFILED_LOG_FORMAT=json
 # gRPC, and the IAM Query API over HTTP (SigV4 with the tokens file's access keys).
 EXPOSE 50051 8080
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/loginprofiled"]
-CMD ["serve"]
+# The store and the tokens file are arguments, not ENV: a variable set in the image cannot be
+# unset by a Pod, and a PostgreSQL deployment must not name a data directory (--database-url with
+# --data-dir is a configuration error) nor a sidecar on a Unix socket a tokens file. Listening
+# beyond loopback needs caller tokens: mount a tokens file at this path, or the server refuses to
+# start. Any arguments given to `docker run` or in a Pod's `args` replace these.
+CMD ["serve", "--data-dir", "/data", "--tokens-file", "/etc/loginprofiled/tokens.toml"]

@@ -219,6 +219,15 @@ pub struct ServeArgs {
     /// that cannot speak TLS.
     #[arg(long, env = "LOGINPROFILED_HEALTH_LISTEN")]
     pub health_listen: Option<String>,
+
+    /// Serve Prometheus metrics (`GET /metrics`, plain HTTP) on HOST:PORT. Default: off.
+    #[arg(long, env = "LOGINPROFILED_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+
+    /// Also append the audit trail (one JSON line per change and sign-in) to FILE, written
+    /// before each reply. It is always logged on the `audit` target.
+    #[arg(long, env = "LOGINPROFILED_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// The validated configuration of `serve`.
@@ -246,6 +255,10 @@ pub struct ServeConfig {
     pub tls: Option<Tls>,
     /// The plaintext health-only gRPC address, if any.
     pub health_listen: Option<SocketAddr>,
+    /// Where Prometheus metrics are served, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The audit trail's file, if any.
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Bounds on what callers can make the server hold at once.
@@ -320,6 +333,7 @@ impl ServeArgs {
         let limits = problems.keep_all(self.limits());
         let tls = self.tls(&mut problems);
         let health_listen = problems.keep(self.health_listen_addr());
+        let metrics_listen = problems.keep(self.metrics_listen_addr());
         let drain_delay = problems.keep(duration("--drain-delay", &self.drain_delay));
         let grace_period = problems.keep(duration("--grace-period", &self.grace_period));
         let lockout_base = problems.keep(duration("--lockout-base", &self.lockout_base));
@@ -357,7 +371,7 @@ impl ServeArgs {
             limits,
             (drain_delay, grace_period),
             lockout,
-            (tls, health_listen),
+            (tls, health_listen, metrics_listen),
             store,
         ) {
             (
@@ -368,7 +382,7 @@ impl ServeArgs {
                 Some(limits),
                 (Some(drain_delay), Some(grace_period)),
                 Some(lockout),
-                (Some(tls), Some(health_listen)),
+                (Some(tls), Some(health_listen), Some(metrics_listen)),
                 Some((data_dir, database)),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
@@ -387,6 +401,8 @@ impl ServeArgs {
                 limits,
                 tls,
                 health_listen,
+                metrics_listen,
+                audit_log: self.audit_log,
             }),
             _ => Err(ConfigErrors(problems.0)),
         }

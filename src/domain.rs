@@ -1,6 +1,7 @@
 //! The operations of the service, free of any protocol: validated inputs in, domain values or
 //! an [`IamError`] out. Both the gRPC adapters and the Query API call these and nothing else.
 
+mod audited;
 mod clock;
 mod directory;
 mod error;
@@ -25,6 +26,7 @@ pub use tags::{MAX_TAGS, Tag};
 pub use users::{CreateUser, ListUsers, User, UserList};
 
 use crate::{
+    audit::AuditTrail,
     password::{HashError, Hasher},
     store::Store,
 };
@@ -44,6 +46,7 @@ pub struct Service {
     hasher: Hasher,
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
+    audit: AuditTrail,
 }
 
 impl Service {
@@ -52,13 +55,20 @@ impl Service {
         hasher: Hasher,
         clock: Arc<dyn Clock>,
         settings: Settings,
+        audit: AuditTrail,
     ) -> Self {
         Self {
             store,
             hasher,
             clock,
             settings: Arc::new(settings),
+            audit,
         }
+    }
+
+    /// Where audit lines go; health reads whether they all could be written.
+    pub fn audit(&self) -> &AuditTrail {
+        &self.audit
     }
 
     pub fn hasher(&self) -> &Hasher {

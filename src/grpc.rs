@@ -26,7 +26,9 @@ pub mod proto {
 
 /// The fully qualified names of the three services, for health and logging.
 pub const SERVICE_NAMES: [&str; 3] = [
-    "iam.loginprofile.v1.LoginProfileService",
-    "iam.loginprofile.v1.UserService",
-    "iam.loginprofile.v1.AccountPasswordPolicyService",
+    GrpcService::LoginProfileService.full_name(),
+    GrpcService::UserService.full_name(),
+    GrpcService::AccountPasswordPolicyService.full_name(),
 ];
+
+use crate::operation::GrpcService;

@@ -10,6 +10,10 @@
 //!   generated code and thin adapters; `grpc::status` maps errors to the wire.
 //! - [`query_api`]: the IAM Query API over HTTP on the same domain operations; its own front
 //!   door (SigV4 and scopes, access log) and `query_api::status` for the wire.
+//! - [`operation`]: the one list of operations: gRPC methods, Query API actions, scopes,
+//!   metric labels and audit events.
+//! - [`call`]: the one record of a call both front doors make; the access log, [`meter`]
+//!   (Prometheus metrics) and [`audit`] (the audit trail) read it.
 //! - [`domain`]: the operations, validated inputs and their error type, free of protocols.
 //! - [`password`]: argon2id on a bounded pool of dedicated threads.
 //! - [`store`]: the narrow storage trait, its sled implementation and [`store::open`].
@@ -21,9 +25,13 @@
 //! -> hashing pool / store -> result or `IamError` -> `Status`.
 
 pub mod access;
+pub mod audit;
+pub mod call;
 pub mod config;
 pub mod domain;
 pub mod grpc;
+pub mod meter;
+pub mod operation;
 pub mod password;
 pub mod query_api;
 pub mod server;

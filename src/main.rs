@@ -39,7 +39,8 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            telemetry::init(config.log_format);
+            // Held to the end: dropping it writes out the lines still queued.
+            let _log_writer = telemetry::init(config.log_format);
             // The one rustls crypto provider, before anything could want one.
             loginprofiled::tls::install_crypto_provider();
             let runtime =
@@ -118,7 +119,7 @@ fn open(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 fn on_runtime(job: impl Future<Output = anyhow::Result<String>>) -> anyhow::Result<String> {
-    telemetry::init(LogFormat::Text);
+    let _log_writer = telemetry::init(LogFormat::Text);
     // A database URL may ask for TLS.
     loginprofiled::tls::install_crypto_provider();
     tokio::runtime::Runtime::new()

@@ -29,6 +29,8 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq as _;
 use tokio::sync::oneshot;
 
+use crate::meter;
+
 /// Why the pool did not answer a hashing or verification call.
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -205,13 +207,17 @@ impl Hasher {
                 reply,
             })
             .map_err(|e| match e {
-                TrySendError::Full(_) => HashError::Throttled {
-                    retry_after: THROTTLE_RETRY_AFTER,
-                },
+                TrySendError::Full(_) => {
+                    meter::hash::throttled();
+                    HashError::Throttled {
+                        retry_after: THROTTLE_RETRY_AFTER,
+                    }
+                }
                 TrySendError::Disconnected(_) => {
                     HashError::Failed(anyhow::anyhow!("hashing pool stopped"))
                 }
             })?;
+        meter::hash::queue_depth(self.jobs.len());
         answer
             .await
             .context("a hashing thread died")
@@ -264,15 +270,19 @@ impl Worker {
     }
 
     fn run(&mut self, queue: Receiver<Job>) {
-        for job in queue {
+        for job in &queue {
             if job.reply.is_closed() {
                 continue;
             }
             self.stats.started.fetch_add(1, Ordering::Relaxed);
+            meter::hash::queue_depth(queue.len());
+            meter::hash::started();
+            let began = std::time::Instant::now();
             let outcome = match &job.work {
                 Work::Hash => self.hash(&job.password).map(Outcome::Hashed),
                 Work::Verify(phc) => self.verify(&job.password, phc).map(Outcome::Verified),
             };
+            meter::hash::done(began.elapsed());
             // The caller may have gone meanwhile; then nobody needs the answer.
             let _ = job.reply.send(outcome);
         }

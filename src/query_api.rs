@@ -4,10 +4,9 @@
 //! A request: size limits -> SigV4 (access keys of the tokens file; none configured: every
 //! local caller is admitted) -> Action and Version -> scope -> `actions` -> domain -> XML.
 //! The front door is `auth` (SigV4 and scopes, yielding the same `access::Caller` as gRPC) and
-//! `access_log` (one line per request; never the query string or the body, which carry
-//! passwords).
+//! the call record (`crate::call`: one access-log line per request, metrics; never the query
+//! string or the body, which carry passwords).
 
-mod access_log;
 mod actions;
 mod auth;
 mod error;
@@ -18,12 +17,13 @@ mod sigv4;
 mod status;
 mod xml;
 
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     Router,
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     response::{IntoResponse as _, Response},
+    serve::{IncomingStream, Listener},
 };
 use http::{HeaderValue, Method, StatusCode, header};
 
@@ -33,9 +33,11 @@ pub use error::{QueryApiError, RequestError};
 
 use crate::{
     access::Tokens,
+    call::{CallRecord, Ending, Transport},
     domain::{IamError, Service},
 };
-use access_log::{CallLog, Ending, REQUEST_ID_HEADER};
+/// The response header that carries the request id, as IAM names it.
+const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 use actions::Action;
 use params::Params;
 
@@ -52,23 +54,44 @@ impl QueryApi {
         Self { service, tokens }
     }
 
-    /// The HTTP router: every path and method goes to the one Query API handler.
+    /// The HTTP router: every path and method goes to the one Query API handler. Serve it with
+    /// `into_make_service_with_connect_info::<Peer>()`: the call record names the peer.
     pub fn router(self) -> Router {
         Router::new().fallback(handle).with_state(self)
     }
 }
 
-/// How a request went, for its response and its log line.
+/// The remote address of a Query API connection, from any listener that knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+impl Peer {
+    /// For the `Connected` impl of each listener the Query API is served on.
+    pub fn of<L: Listener<Addr = SocketAddr>>(stream: &IncomingStream<'_, L>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
+/// How a request went, for its response.
 struct Outcome {
     action: Option<Action>,
-    caller: Option<String>,
     result: Result<Vec<xml::Node>, QueryApiError>,
 }
 
-async fn handle(State(api): State<QueryApi>, request: Request) -> Response {
-    let call_log = CallLog::start();
-    let request_id = call_log.request_id();
-    let outcome = serve(&api, request).await;
+async fn handle(
+    State(api): State<QueryApi>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    request: Request,
+) -> Response {
+    let call = CallRecord::start(
+        Transport::QueryApi,
+        None,
+        crate::call::new_request_id(),
+        Some(peer.to_string()),
+        true,
+    );
+    let request_id = call.request_id.as_str();
+    let outcome = Arc::clone(&call).scope(serve(&api, request, &call)).await;
     let action_name = outcome.action.map_or("-", Action::name);
     let retry_after = match &outcome.result {
         Err(QueryApiError::Iam(IamError::Throttling { retry_after })) => Some(*retry_after),
@@ -81,11 +104,9 @@ async fn handle(State(api): State<QueryApi>, request: Request) -> Response {
         },
         Err(error) => error_reply(&error, request_id),
     };
-    call_log.finish(&Ending {
-        action: action_name,
-        status,
+    call.finish(Ending::QueryApi {
+        status: status.as_u16(),
         code,
-        caller: outcome.caller.as_deref(),
     });
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
@@ -131,13 +152,12 @@ fn error_reply(
     (status, body, Some(error.code()))
 }
 
-async fn serve(api: &QueryApi, request: Request) -> Outcome {
+async fn serve(api: &QueryApi, request: Request, call: &CallRecord) -> Outcome {
     let mut outcome = Outcome {
         action: None,
-        caller: None,
         result: Ok(Vec::new()),
     };
-    outcome.result = run_checks(api, request, &mut outcome).await;
+    outcome.result = run_checks(api, request, &mut outcome, call).await;
     outcome
 }
 
@@ -147,16 +167,20 @@ async fn run_checks(
     api: &QueryApi,
     request: Request,
     outcome: &mut Outcome,
+    call: &CallRecord,
 ) -> Result<Vec<xml::Node>, QueryApiError> {
     let (parts, body) = request.into_parts();
     limits::check_url(&parts.uri)?;
     let body = limits::read_body(&parts.headers, body).await?;
     let caller = auth::authenticate(api.tokens.as_deref(), &api.service, &parts, &body)?;
-    outcome.caller = caller.as_ref().map(|c| c.name.clone());
+    if let Some(caller) = &caller {
+        call.set_caller(&caller.name);
+    }
     let form = (parts.method == Method::POST && is_form(&parts.headers)).then_some(&body[..]);
     let params = Params::parse(parts.uri.query(), form);
     let action = Action::from_params(&params)?;
     outcome.action = Some(action);
+    call.set_operation(action.operation());
     auth::authorize(caller.as_ref(), action)?;
     Ok(actions::perform(action, &params, caller.as_ref(), &api.service).await?)
 }

@@ -10,6 +10,7 @@ use tonic::transport::{Server, server::TcpIncoming};
 use tower::ServiceBuilder;
 
 use crate::{
+    audit::AuditTrail,
     config::{ListenAddr, ServeConfig},
     domain::{Clock, Service, Settings, SystemClock},
     grpc::{
@@ -22,6 +23,7 @@ use crate::{
             user_service_server::UserServiceServer,
         },
     },
+    meter::TimedStore,
     password::Hasher,
     query_api::QueryApi,
     store::{self, StoreConfig},
@@ -35,7 +37,7 @@ mod unix_socket;
 
 use health::Health;
 pub use transport::Listeners;
-use transport::{bind_tcp, serve_health, warn_about_transport};
+use transport::{bind_tcp, serve_health, serve_metrics, warn_about_transport};
 pub use unix_socket::SocketFile;
 
 /// The service with its configuration, ready to serve.
@@ -48,13 +50,17 @@ pub struct App {
 impl App {
     /// Opens the store (PostgreSQL or the data directory) and starts the hashing pool.
     pub fn open(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let store = store::open(&store_config(&config))?;
+        let audit = match &config.audit_log {
+            Some(path) => AuditTrail::open(path)?,
+            None => AuditTrail::log_only(),
+        };
+        let store = TimedStore::new(store::open(&store_config(&config))?);
         let hasher = Hasher::start(config.hash_cost, config.pool)?;
         let settings = Settings {
             account_id: config.account_id.clone(),
             lockout: config.lockout,
         };
-        let service = Service::new(store, hasher, clock, settings);
+        let service = Service::new(Arc::new(store), hasher, clock, settings, audit);
         Ok(Self { service, config })
     }
 }
@@ -132,6 +138,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let listener = Listener::bind(&app.config.listen).await?;
     let http_listener = bind_tcp(app.config.http_listen, "the Query API").await?;
     let health_listener = bind_tcp(app.config.health_listen, "the health port").await?;
+    let metrics_listener = bind_tcp(app.config.metrics_listen, "the metrics port").await?;
     tracing::info!(
         listen = listener.local_addr(),
         http_listen = http_listener
@@ -142,6 +149,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .as_ref()
             .and_then(|l| l.local_addr().ok())
             .map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        metrics_listen = metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        audit_log = app
+            .config
+            .audit_log
+            .as_ref()
+            .map_or_else(|| "off".to_owned(), |p| p.display().to_string()),
         tls = match &app.config.tls {
             Some(tls) if tls.is_mutual() => "mutual",
             Some(_) => "on",
@@ -157,6 +173,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         grpc: listener,
         http: http_listener,
         health: health_listener,
+        metrics: metrics_listener,
     };
     run_with_listeners(listeners, app, crate::shutdown::signal()).await
 }
@@ -183,6 +200,7 @@ pub async fn run_with_http(
         grpc: listener,
         http: http_listener,
         health: None,
+        metrics: None,
     };
     run_with_listeners(listeners, app, shutdown).await
 }
@@ -197,6 +215,7 @@ pub async fn run_with_listeners(
         grpc: listener,
         http: http_listener,
         health: health_listener,
+        metrics: metrics_listener,
     } = listeners;
     let App { service, config } = app;
     let (reporter, health_service) = tonic_health::server::health_reporter();
@@ -229,8 +248,9 @@ pub async fn run_with_listeners(
         health_service,
         draining(draining_rx.clone()),
     );
+    let metrics = serve_metrics(metrics_listener, draining(draining_rx.clone()));
     let http = serve_http(http_listener, &service, &config, draining(draining_rx));
-    let serving = async { tokio::try_join!(grpc, http, health_only).map(drop) };
+    let serving = async { tokio::try_join!(grpc, http, health_only, metrics).map(drop) };
     // Runs beside serving and stops with it, so no handle on the store outlives `run`.
     let sweeping = forget_stale_failures(service.clone());
     let probing = health::watch_store(service.clone(), health);
@@ -353,7 +373,9 @@ async fn serve_http(
     let Some(listener) = listener else {
         return Ok(());
     };
-    let query_api = QueryApi::new(service.clone(), config.tokens.clone()).router();
+    let query_api = QueryApi::new(service.clone(), config.tokens.clone())
+        .router()
+        .into_make_service_with_connect_info::<crate::query_api::Peer>();
     let listener = connections::CappedListener::new(listener, config.limits.max_connections);
     match &config.tls {
         Some(tls) => {

@@ -1,5 +1,5 @@
 //! Log output: human-readable lines (coloured only on a terminal), or JSON with
-//! `--log-format json`; the level from RUST_LOG (default `info`), except that the embedded store
+//! `--log-format json`, written by a thread of their own so that no call waits on stderr; the level from RUST_LOG (default `info`), except that the embedded store
 //! never logs below `info`.
 //!
 //! sled logs through the `log` crate; `init` installs tracing-subscriber's bridge, which turns
@@ -12,6 +12,7 @@
 use std::io::IsTerminal as _;
 
 use tracing::{Level, Metadata, Subscriber};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::{
     EnvFilter, Layer as _, filter::filter_fn, fmt, fmt::MakeWriter, prelude::*,
 };
@@ -21,8 +22,22 @@ use crate::config::LogFormat;
 /// The target prefix of the embedded store's log records.
 const STORE_TARGET: &str = "sled";
 
-/// Installs the global subscriber on stderr. Call once, from `main`.
-pub fn init(format: LogFormat) {
+/// Installs the global subscriber on stderr. Call once, from `main`, and keep the guard until
+/// the process ends: lines are written to stderr by a thread of their own (a call never waits
+/// for the write), and dropping the guard writes out every line still queued.
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init(format: LogFormat) -> WorkerGuard {
+    let ansi = std::io::stderr().is_terminal();
+    init_to(format, ansi, std::io::stderr())
+}
+
+/// [`init`], writing to `out` (the benchmark sends the log to a file, as a deployment would).
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init_to(
+    format: LogFormat,
+    ansi: bool,
+    out: impl std::io::Write + Send + 'static,
+) -> WorkerGuard {
     let capped = asks_for_store_detail(env_filter());
     let mut filter = env_filter();
     if capped {
@@ -32,14 +47,19 @@ pub fn init(format: LogFormat) {
             .expect("a module path with a level should be a valid directive");
         filter = filter.add_directive(notice);
     }
-    let ansi = std::io::stderr().is_terminal();
-    subscriber(filter, format, ansi, std::io::stderr).init();
+    // Not lossy: when the queue is full a call waits rather than a line being dropped.
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(out);
+    subscriber(filter, format, ansi, writer).init();
     if capped {
         tracing::warn!(
             "RUST_LOG asks for sled below info; sled logs at info and above only, because its \
              debug and trace output prints stored records"
         );
     }
+    guard
 }
 
 /// RUST_LOG's directives, or `info` when it is unset or unreadable.

@@ -1,9 +1,9 @@
 //! `loginprofiled export` and `import`: a store's users, login profiles (hashes verbatim, with
-//! their history) and password policy as JSON lines ([`lines`] gives the format), so that users
-//! move from one store to another without anyone resetting a password.
+//! their history) and password policy as JSON lines (the module `lines` gives the format), so
+//! that users move from one store to another without anyone resetting a password.
 //!
 //! Export reads through the `Store` trait, a page of users at a time. Import reads and checks
-//! the whole input first ([`parse`]), then writes it with one `Store::import`: into an empty
+//! the whole input first (`parse`), then writes it with one `Store::import`: into an empty
 //! store only, all of it or nothing.
 
 use std::{

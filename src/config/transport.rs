@@ -47,6 +47,13 @@ impl ServeArgs {
             .map(|raw| socket_addr("--health-listen", raw, ""))
             .transpose()
     }
+
+    pub(super) fn metrics_listen_addr(&self) -> Result<Option<SocketAddr>, String> {
+        self.metrics_listen
+            .as_deref()
+            .map(|raw| socket_addr("--metrics-listen", raw, ""))
+            .transpose()
+    }
 }
 
 #[cfg(test)]

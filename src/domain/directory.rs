@@ -8,6 +8,7 @@ use super::{
     tags::{self, fold},
     users::parse_max_items,
 };
+use crate::operation::Operation;
 use crate::store::{ReplaceUser, UserRecord};
 
 /// How often a change retries after losing a compare-and-swap race before giving up.
@@ -136,32 +137,44 @@ impl Service {
     /// Renames and/or moves a user. The name may change to a case variant of itself; a name
     /// another user holds (in any case) is EntityAlreadyExists.
     pub async fn update_user(&self, request: UpdateUser) -> Result<(), IamError> {
-        self.change_user(&request.name, request.new_name.as_ref(), |mut user| {
-            if let Some(new_name) = &request.new_name {
-                user.user_name = new_name.as_str().to_owned();
-            }
-            if let Some(new_path) = &request.new_path {
-                user.path = new_path.as_str().to_owned();
-            }
-            Ok(user)
+        let user = request.name.clone();
+        self.audited(Operation::UpdateUser, Some(&user), async move {
+            self.change_user(&request.name, request.new_name.as_ref(), |mut user| {
+                if let Some(new_name) = &request.new_name {
+                    user.user_name = new_name.as_str().to_owned();
+                }
+                if let Some(new_path) = &request.new_path {
+                    user.path = new_path.as_str().to_owned();
+                }
+                Ok(user)
+            })
+            .await
         })
         .await
     }
 
     /// Adds tags; one whose key the user has (in any case) replaces it.
     pub async fn tag_user(&self, request: TagUser) -> Result<(), IamError> {
-        self.change_user(&request.name, None, |mut user| {
-            user.tags = tags::merged(&user.tags, &request.tags)?;
-            Ok(user)
+        let user = request.name.clone();
+        self.audited(Operation::TagUser, Some(&user), async move {
+            self.change_user(&request.name, None, |mut user| {
+                user.tags = tags::merged(&user.tags, &request.tags)?;
+                Ok(user)
+            })
+            .await
         })
         .await
     }
 
     /// Removes the tags with the given keys (in any case); keys the user lacks are ignored.
     pub async fn untag_user(&self, request: UntagUser) -> Result<(), IamError> {
-        self.change_user(&request.name, None, |mut user| {
-            user.tags = tags::without(&user.tags, &request.keys);
-            Ok(user)
+        let user = request.name.clone();
+        self.audited(Operation::UntagUser, Some(&user), async move {
+            self.change_user(&request.name, None, |mut user| {
+                user.tags = tags::without(&user.tags, &request.keys);
+                Ok(user)
+            })
+            .await
         })
         .await
     }

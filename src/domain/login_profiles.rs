@@ -3,6 +3,7 @@
 use std::time::SystemTime;
 
 use super::{IamError, Password, Service, UserName, Violations, clock::from_ms};
+use crate::operation::Operation;
 use crate::store::{
     DeleteProfile, InsertProfile, ProfileLookup, ProfileRecord, ReplaceProfile, UserRecord,
 };
@@ -84,33 +85,37 @@ impl Service {
         &self,
         request: CreateLoginProfile,
     ) -> Result<LoginProfile, IamError> {
-        let CreateLoginProfile {
-            user,
-            password,
-            password_reset_required,
-        } = request;
-        let key = user.key();
-        let record = match self.store.profile(&key).await? {
-            ProfileLookup::NoUser => return Err(IamError::no_such_user(user.as_str())),
-            ProfileLookup::Found(..) => return Err(profile_exists(&user)),
-            ProfileLookup::NoProfile(record) => record,
-        };
-        self.check_policy(&password).await?;
-        let now = self.clock.now_ms();
-        let profile = ProfileRecord {
-            password_hash: self.hasher.hash(&password).await?,
-            create_date_ms: now,
-            password_reset_required,
-            password_set_ms: now,
-            previous_hashes: Vec::new(),
-            version: 0,
-        };
-        let view = profile_view(&record, &profile);
-        match self.store.insert_profile(&key, profile).await? {
-            InsertProfile::Inserted => Ok(view),
-            InsertProfile::NoUser => Err(IamError::no_such_user(user.as_str())),
-            InsertProfile::AlreadyExists => Err(profile_exists(&user)),
-        }
+        let user = request.user.clone();
+        self.audited(Operation::CreateLoginProfile, Some(&user), async move {
+            let CreateLoginProfile {
+                user,
+                password,
+                password_reset_required,
+            } = request;
+            let key = user.key();
+            let record = match self.store.profile(&key).await? {
+                ProfileLookup::NoUser => return Err(IamError::no_such_user(user.as_str())),
+                ProfileLookup::Found(..) => return Err(profile_exists(&user)),
+                ProfileLookup::NoProfile(record) => record,
+            };
+            self.check_policy(&password).await?;
+            let now = self.clock.now_ms();
+            let profile = ProfileRecord {
+                password_hash: self.hasher.hash(&password).await?,
+                create_date_ms: now,
+                password_reset_required,
+                password_set_ms: now,
+                previous_hashes: Vec::new(),
+                version: 0,
+            };
+            let view = profile_view(&record, &profile);
+            match self.store.insert_profile(&key, profile).await? {
+                InsertProfile::Inserted => Ok(view),
+                InsertProfile::NoUser => Err(IamError::no_such_user(user.as_str())),
+                InsertProfile::AlreadyExists => Err(profile_exists(&user)),
+            }
+        })
+        .await
     }
 
     pub async fn get_login_profile(&self, user: UserName) -> Result<LoginProfile, IamError> {
@@ -119,41 +124,49 @@ impl Service {
     }
 
     pub async fn update_login_profile(&self, request: UpdateLoginProfile) -> Result<(), IamError> {
-        let UpdateLoginProfile {
-            user,
-            password,
-            password_reset_required,
-        } = request;
-        self.existing_profile(&user).await?;
-        let (new_hash, history) = match &password {
-            Some(password) => {
-                let rules = self.check_policy(password).await?;
-                (Some(self.hasher.hash(password).await?), rules.history_len())
-            }
-            None if password_reset_required.is_none() => return Ok(()),
-            None => (None, 0),
-        };
-        let now = self.clock.now_ms();
-        self.replace_profile(&user, |mut profile| {
-            if let Some(hash) = &new_hash {
-                let replaced = std::mem::replace(&mut profile.password_hash, hash.clone());
-                remember(&mut profile.previous_hashes, replaced, history);
-                profile.password_set_ms = now;
-            }
-            if let Some(required) = password_reset_required {
-                profile.password_reset_required = required;
-            }
-            Ok(profile)
+        let user = request.user.clone();
+        self.audited(Operation::UpdateLoginProfile, Some(&user), async move {
+            let UpdateLoginProfile {
+                user,
+                password,
+                password_reset_required,
+            } = request;
+            self.existing_profile(&user).await?;
+            let (new_hash, history) = match &password {
+                Some(password) => {
+                    let rules = self.check_policy(password).await?;
+                    (Some(self.hasher.hash(password).await?), rules.history_len())
+                }
+                None if password_reset_required.is_none() => return Ok(()),
+                None => (None, 0),
+            };
+            let now = self.clock.now_ms();
+            self.replace_profile(&user, |mut profile| {
+                if let Some(hash) = &new_hash {
+                    let replaced = std::mem::replace(&mut profile.password_hash, hash.clone());
+                    remember(&mut profile.previous_hashes, replaced, history);
+                    profile.password_set_ms = now;
+                }
+                if let Some(required) = password_reset_required {
+                    profile.password_reset_required = required;
+                }
+                Ok(profile)
+            })
+            .await
         })
         .await
     }
 
     pub async fn delete_login_profile(&self, user: UserName) -> Result<(), IamError> {
-        match self.store.delete_profile(&user.key()).await? {
-            DeleteProfile::Deleted => Ok(()),
-            DeleteProfile::NoUser => Err(IamError::no_such_user(user.as_str())),
-            DeleteProfile::NoProfile => Err(IamError::no_such_login_profile(user.as_str())),
-        }
+        let audited = user.clone();
+        self.audited(Operation::DeleteLoginProfile, Some(&audited), async move {
+            match self.store.delete_profile(&user.key()).await? {
+                DeleteProfile::Deleted => Ok(()),
+                DeleteProfile::NoUser => Err(IamError::no_such_user(user.as_str())),
+                DeleteProfile::NoProfile => Err(IamError::no_such_login_profile(user.as_str())),
+            }
+        })
+        .await
     }
 
     /// The user and profile of `user`, or the NoSuchEntity error that says which is missing.

@@ -1,6 +1,7 @@
 //! The account password policy: its operations, and the rules every new password must meet.
 
 use super::{IamError, Password, Service, Violations, input::check_range};
+use crate::operation::Operation;
 use crate::store::PolicyRecord;
 
 /// The 20 characters IAM counts as symbols.
@@ -245,17 +246,23 @@ impl Service {
         &self,
         request: UpdatePasswordPolicy,
     ) -> Result<(), IamError> {
-        Ok(self.store.put_policy((&request.0).into()).await?)
+        self.audited(Operation::UpdateAccountPasswordPolicy, None, async move {
+            Ok(self.store.put_policy((&request.0).into()).await?)
+        })
+        .await
     }
 
     pub async fn delete_account_password_policy(&self) -> Result<(), IamError> {
-        if self.store.delete_policy().await? {
-            Ok(())
-        } else {
-            Err(IamError::NoSuchEntity(
-                "The account policy with name PasswordPolicy cannot be found.".to_owned(),
-            ))
-        }
+        self.audited(Operation::DeleteAccountPasswordPolicy, None, async move {
+            if self.store.delete_policy().await? {
+                Ok(())
+            } else {
+                Err(IamError::NoSuchEntity(
+                    "The account policy with name PasswordPolicy cannot be found.".to_owned(),
+                ))
+            }
+        })
+        .await
     }
 
     /// The rules in force now.

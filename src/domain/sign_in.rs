@@ -14,6 +14,7 @@ use super::{
     login_profiles::remember,
     policy::Rules,
 };
+use crate::operation::Operation;
 use crate::store::{ProfileLookup, ProfileRecord, ReplaceProfile};
 pub use lockout::{ATTEMPT_LEASE, LockoutRule};
 use lockout::{Admission, Settlement, to_ms_duration};
@@ -101,6 +102,13 @@ impl ChangePassword {
 
 impl Service {
     pub async fn verify_password(&self, request: VerifyPassword) -> Result<Verdict, IamError> {
+        self.audit.ready()?;
+        let user = request.user.clone();
+        let result = self.check_password(request).await;
+        self.signed_in(&user, result)
+    }
+
+    async fn check_password(&self, request: VerifyPassword) -> Result<Verdict, IamError> {
         let VerifyPassword { user, password } = request;
         let key = user.key();
         let attempt = match self.admit_attempt(&key).await? {
@@ -142,77 +150,81 @@ impl Service {
     /// hash, counted toward lockout), then hard expiry, then the new
     /// password. A caller that is the user learns first whether the user and profile exist.
     pub async fn change_password(&self, request: ChangePassword) -> Result<(), IamError> {
-        let ChangePassword {
-            user,
-            old,
-            new,
-            caller_is_the_user,
-        } = request;
-        let key = user.key();
-        if caller_is_the_user {
-            self.existing_profile(&user).await?;
-        }
-        let attempt = match self.admit_attempt(&key).await? {
-            Admission::Admitted(attempt) => attempt,
-            Admission::Locked(retry_after) => {
-                return Err(IamError::AccessDenied(format!(
-                    "Too many failed password attempts for user {user}; try again in {} seconds.",
-                    retry_after.as_secs().max(1)
-                )));
+        let user = request.user.clone();
+        self.audited(Operation::ChangePassword, Some(&user), async move {
+            let ChangePassword {
+                user,
+                old,
+                new,
+                caller_is_the_user,
+            } = request;
+            let key = user.key();
+            if caller_is_the_user {
+                self.existing_profile(&user).await?;
             }
-        };
-        let profile = match self.store.profile(&key).await? {
-            ProfileLookup::Found(_, profile) => profile,
-            ProfileLookup::NoUser | ProfileLookup::NoProfile(_) => {
-                self.hasher.verify_dummy(&old).await?;
+            let attempt = match self.admit_attempt(&key).await? {
+                Admission::Admitted(attempt) => attempt,
+                Admission::Locked(retry_after) => {
+                    return Err(IamError::AccessDenied(format!(
+                        "Too many failed password attempts for user {user}; try again in {} seconds.",
+                        retry_after.as_secs().max(1)
+                    )));
+                }
+            };
+            let profile = match self.store.profile(&key).await? {
+                ProfileLookup::Found(_, profile) => profile,
+                ProfileLookup::NoUser | ProfileLookup::NoProfile(_) => {
+                    self.hasher.verify_dummy(&old).await?;
+                    attempt.settle(Settlement::Failure).await?;
+                    return Err(IamError::InvalidCredentials);
+                }
+            };
+            if !self
+                .hasher
+                .verify(&old, &profile.password_hash)
+                .await?
+                .matches
+            {
                 attempt.settle(Settlement::Failure).await?;
                 return Err(IamError::InvalidCredentials);
             }
-        };
-        if !self
-            .hasher
-            .verify(&old, &profile.password_hash)
-            .await?
-            .matches
-        {
-            attempt.settle(Settlement::Failure).await?;
-            return Err(IamError::InvalidCredentials);
-        }
-        attempt.settle(Settlement::Success).await?;
-        let rules = self.rules().await?;
-        let now = self.clock.now();
-        if let Rules::Custom(policy) = &rules
-            && policy.hard_expiry == Some(true)
-            && password_expires_at(&rules, &profile).is_some_and(|at| now >= at)
-        {
-            return Err(IamError::AccessDenied(format!(
-                "The password of user {user} has expired and the password policy sets hard expiry; \
-                 an administrator must reset it."
-            )));
-        }
-        if let Some(message) = rules.violation(new.expose()) {
-            return Err(IamError::PasswordPolicyViolation(message));
-        }
-        if new.expose() == old.expose() {
-            return Err(IamError::PasswordPolicyViolation(
-                "Password should not be the same as the current password".to_owned(),
-            ));
-        }
-        self.check_reuse(&rules, &new, &profile).await?;
-        let new_hash = self.hasher.hash(&new).await?;
-        let history = rules.history_len();
-        let current_hash = profile.password_hash.clone();
-        self.replace_profile(&user, |mut profile| {
-            // A concurrent change replaced the password the caller proved: the old one is no
-            // longer current.
-            if profile.password_hash != current_hash {
-                return Err(IamError::InvalidCredentials);
+            attempt.settle(Settlement::Success).await?;
+            let rules = self.rules().await?;
+            let now = self.clock.now();
+            if let Rules::Custom(policy) = &rules
+                && policy.hard_expiry == Some(true)
+                && password_expires_at(&rules, &profile).is_some_and(|at| now >= at)
+            {
+                return Err(IamError::AccessDenied(format!(
+                    "The password of user {user} has expired and the password policy sets hard expiry; \
+                     an administrator must reset it."
+                )));
             }
-            let replaced = std::mem::replace(&mut profile.password_hash, new_hash.clone());
-            remember(&mut profile.previous_hashes, replaced, history);
-            profile.password_set_ms = to_ms(now);
-            profile.password_reset_required = false;
-            Ok(profile)
+            if let Some(message) = rules.violation(new.expose()) {
+                return Err(IamError::PasswordPolicyViolation(message));
+            }
+            if new.expose() == old.expose() {
+                return Err(IamError::PasswordPolicyViolation(
+                    "Password should not be the same as the current password".to_owned(),
+                ));
+            }
+            self.check_reuse(&rules, &new, &profile).await?;
+            let new_hash = self.hasher.hash(&new).await?;
+            let history = rules.history_len();
+            let current_hash = profile.password_hash.clone();
+            self.replace_profile(&user, |mut profile| {
+                // A concurrent change replaced the password the caller proved: the old one is no
+                // longer current.
+                if profile.password_hash != current_hash {
+                    return Err(IamError::InvalidCredentials);
+                }
+                let replaced = std::mem::replace(&mut profile.password_hash, new_hash.clone());
+                remember(&mut profile.previous_hashes, replaced, history);
+                profile.password_set_ms = to_ms(now);
+                profile.password_reset_required = false;
+                Ok(profile)
+            })
+            .await
         })
         .await
     }

@@ -11,6 +11,7 @@ use super::{
     marker::Listing,
     tags,
 };
+use crate::operation::Operation;
 use crate::store::{DeleteUser, InsertUser, UserRecord};
 
 /// What `max_items` 0 means in every listing.
@@ -107,25 +108,29 @@ pub struct UserList {
 
 impl Service {
     pub async fn create_user(&self, request: CreateUser) -> Result<User, IamError> {
-        let record = UserRecord {
-            user_name: request.name.as_str().to_owned(),
-            user_id: new_user_id(),
-            path: request.path.as_str().to_owned(),
-            create_date_ms: self.clock.now_ms(),
-            password_last_used_ms: None,
-            tags: tags::sorted_records(request.tags),
-        };
-        match self
-            .store
-            .insert_user(&request.name.key(), record.clone())
-            .await?
-        {
-            InsertUser::Inserted => Ok(self.user_view(record)),
-            InsertUser::AlreadyExists => Err(IamError::EntityAlreadyExists(format!(
-                "User with name {} already exists.",
-                request.name
-            ))),
-        }
+        let user = request.name.clone();
+        self.audited(Operation::CreateUser, Some(&user), async move {
+            let record = UserRecord {
+                user_name: request.name.as_str().to_owned(),
+                user_id: new_user_id(),
+                path: request.path.as_str().to_owned(),
+                create_date_ms: self.clock.now_ms(),
+                password_last_used_ms: None,
+                tags: tags::sorted_records(request.tags),
+            };
+            match self
+                .store
+                .insert_user(&request.name.key(), record.clone())
+                .await?
+            {
+                InsertUser::Inserted => Ok(self.user_view(record)),
+                InsertUser::AlreadyExists => Err(IamError::EntityAlreadyExists(format!(
+                    "User with name {} already exists.",
+                    request.name
+                ))),
+            }
+        })
+        .await
     }
 
     pub async fn get_user(&self, name: UserName) -> Result<User, IamError> {
@@ -136,13 +141,17 @@ impl Service {
     }
 
     pub async fn delete_user(&self, name: UserName) -> Result<(), IamError> {
-        match self.store.delete_user(&name.key()).await? {
-            DeleteUser::Deleted => Ok(()),
-            DeleteUser::NoUser => Err(IamError::no_such_user(name.as_str())),
-            DeleteUser::HasProfile => Err(IamError::DeleteConflict(
-                "Cannot delete entity, must delete login profile first.".to_owned(),
-            )),
-        }
+        let user = name.clone();
+        self.audited(Operation::DeleteUser, Some(&user), async move {
+            match self.store.delete_user(&name.key()).await? {
+                DeleteUser::Deleted => Ok(()),
+                DeleteUser::NoUser => Err(IamError::no_such_user(name.as_str())),
+                DeleteUser::HasProfile => Err(IamError::DeleteConflict(
+                    "Cannot delete entity, must delete login profile first.".to_owned(),
+                )),
+            }
+        })
+        .await
     }
 
     pub async fn list_users(&self, request: ListUsers) -> Result<UserList, IamError> {

@@ -1,21 +1,33 @@
-//! The access-log layer: one line per call with method, gRPC code, latency, caller and request
-//! id. It never looks at message bodies, so no password or hash can reach the log.
+//! The gRPC front door's call record: opens the call's [`CallRecord`] (operation, request id,
+//! peer) and its span, and finishes it when the gRPC status is known, which writes the access-log
+//! line and the call metrics. It never looks at message bodies, so no password or hash can reach
+//! the log.
 
 use std::{
     future::Future,
     pin::Pin,
     task::{Context, Poll},
-    time::Instant,
 };
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
+use std::sync::Arc;
+
+use tonic::transport::server::{TcpConnectInfo, UdsConnectInfo};
 use tower::{Layer, Service};
-use tracing::{Instrument as _, Span, field};
+
+use crate::{
+    call::{CallRecord, Ending, Transport},
+    operation::Operation,
+    tls::PeerInfo,
+};
 
 const REQUEST_ID: &str = "x-request-id";
+
+/// Services outside the operation list that are not counted in the metrics.
+const UNMETERED_PREFIXES: [&str; 2] = ["/grpc.health.v1.Health/", "/grpc.reflection."];
 
 /// Adds [`AccessLog`] to a service.
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,8 +41,10 @@ impl<S> Layer<S> for AccessLogLayer {
     }
 }
 
-/// Opens a span per call (which inner layers add the caller to) and logs the outcome when the
-/// gRPC status is known: in the response headers for errors, in the trailers otherwise.
+/// Opens the call's record (which the auth layer adds the caller to) and finishes it when the
+/// gRPC status is known: in the response headers for errors, in the trailers otherwise. No
+/// tracing span: entering one on every poll and formatting its fields cost more than the
+/// handler of a Get; the record carries the context instead.
 #[derive(Debug, Clone)]
 pub struct AccessLog<S> {
     inner: S,
@@ -57,60 +71,71 @@ where
             .get(REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 128)
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-        let span = tracing::info_span!(
-            "call",
-            method = request.uri().path(),
-            request_id = request_id.as_str(),
-            caller = field::Empty,
+            .map_or_else(crate::call::new_request_id, str::to_owned);
+        let path = request.uri().path();
+        let metered = !UNMETERED_PREFIXES.iter().any(|p| path.starts_with(p));
+        let operation = Operation::from_grpc_path(path);
+        let mut call = CallRecord::start(
+            Transport::Grpc,
+            operation,
+            request_id,
+            peer(&request),
+            metered,
         );
-        let started = Instant::now();
-        let future = span.in_scope(|| self.inner.call(request));
-        let call_span = span.clone();
-        Box::pin(
-            async move {
-                let mut response = future.await?;
-                if let Ok(value) = HeaderValue::from_str(&request_id) {
-                    response.headers_mut().insert(REQUEST_ID, value);
-                }
-                let mut record = Some(Record {
-                    span: call_span,
-                    started,
-                });
-                if let Some(code) = grpc_code(response.headers())
-                    && let Some(record) = record.take()
-                {
-                    record.log(&code);
-                }
-                Ok(response.map(|inner| LoggedBody { inner, record }))
+        if operation.is_none() {
+            // For the log line only: health, reflection, or a method that does not exist.
+            Arc::get_mut(&mut call)
+                .expect("a new record has one owner")
+                .set_method(path);
+        }
+        let future = call.sync_scope(|| self.inner.call(request));
+        Box::pin(Arc::clone(&call).scope(async move {
+            let mut response = future.await?;
+            if let Ok(value) = HeaderValue::from_str(&call.request_id) {
+                response.headers_mut().insert(REQUEST_ID, value);
             }
-            .instrument(span),
-        )
+            let mut record = Some(Record(call));
+            if let Some(code) = grpc_code(response.headers())
+                && let Some(record) = record.take()
+            {
+                record.finish(code);
+            }
+            Ok(response.map(|inner| LoggedBody { inner, record }))
+        }))
     }
 }
 
-/// What is needed to write the line once the status is known.
-struct Record {
-    span: Span,
-    started: Instant,
+/// The remote address of the connection, `unix` on a Unix socket.
+fn peer<B>(request: &Request<B>) -> Option<String> {
+    let extensions = request.extensions();
+    if let Some(info) = extensions.get::<TcpConnectInfo>() {
+        return info.remote_addr().map(|a| a.to_string());
+    }
+    if let Some(info) = extensions.get::<PeerInfo>() {
+        return info.remote_addr.map(|a| a.to_string());
+    }
+    extensions
+        .get::<UdsConnectInfo>()
+        .map(|_| "unix".to_owned())
 }
+
+/// The call, to finish once the status is known.
+struct Record(Arc<CallRecord>);
 
 impl Record {
-    fn log(self, code: &str) {
-        let latency_ms = self.started.elapsed().as_micros() as f64 / 1000.0;
-        self.span
-            .in_scope(|| tracing::info!(code, latency_ms, "grpc call"));
+    fn finish(self, code: tonic::Code) {
+        self.0.finish(Ending::Grpc(code));
     }
 }
 
-fn grpc_code(headers: &HeaderMap) -> Option<String> {
+fn grpc_code(headers: &HeaderMap) -> Option<tonic::Code> {
     let value = headers
         .get("grpc-status")?
         .to_str()
         .ok()?
         .parse::<i32>()
         .ok()?;
-    Some(format!("{:?}", tonic::Code::from_i32(value)))
+    Some(tonic::Code::from_i32(value))
 }
 
 pin_project! {
@@ -125,7 +150,7 @@ pin_project! {
     impl<B> PinnedDrop for LoggedBody<B> {
         fn drop(this: Pin<&mut Self>) {
             if let Some(record) = this.project().record.take() {
-                record.log("Cancelled");
+                record.finish(tonic::Code::Cancelled);
             }
         }
     }
@@ -146,17 +171,17 @@ impl<B: Body<Data = Bytes>> Body for LoggedBody<B> {
                 if let Some(code) = frame.trailers_ref().and_then(grpc_code)
                     && let Some(record) = this.record.take()
                 {
-                    record.log(&code);
+                    record.finish(code);
                 }
             }
             Some(Err(_)) => {
                 if let Some(record) = this.record.take() {
-                    record.log("Internal");
+                    record.finish(tonic::Code::Internal);
                 }
             }
             None => {
                 if let Some(record) = this.record.take() {
-                    record.log("Unknown");
+                    record.finish(tonic::Code::Unknown);
                 }
             }
         }

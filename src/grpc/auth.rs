@@ -14,6 +14,8 @@ use tower::{Layer, Service};
 
 use crate::{
     access::{AuthError, Caller, Tokens},
+    call::CallRecord,
+    operation::Operation,
     tls::PeerInfo,
 };
 
@@ -100,9 +102,11 @@ impl<S> Auth<S> {
             None => bearer_caller(tokens, request)?,
         };
         // Named in the access log whether or not the scope allows the call.
-        tracing::Span::current().record("caller", caller.name.as_str());
+        if let Some(call) = CallRecord::current() {
+            call.set_caller(&caller.name);
+        }
         let operation = path.rsplit('/').next().unwrap_or_default();
-        if !caller.may(operation) {
+        if !caller.may(Operation::from_grpc_path(path)) {
             return Err(AuthError::AccessDenied(format!(
                 "Caller {} is not authorized to perform {operation}.",
                 caller.name

@@ -50,7 +50,9 @@ impl From<AuthError> for Status {
 impl From<IamError> for Status {
     fn from(error: IamError) -> Self {
         if let Some(cause) = error.fault() {
-            tracing::error!(error = format!("{cause:#}"), "request failed");
+            let call = crate::call::CallRecord::current();
+            let request_id = call.as_ref().map_or("-", |c| c.request_id.as_str());
+            tracing::error!(error = format!("{cause:#}"), request_id, "request failed");
         }
         let mut details = ErrorDetails::with_error_info(error.code(), ERROR_DOMAIN, []);
         match &error {

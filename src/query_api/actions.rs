@@ -10,72 +10,24 @@ use crate::{
         PasswordPolicyFields, Service, Tag, TagUser, UntagUser, UpdateLoginProfile,
         UpdatePasswordPolicy, UpdateUser, Violations, parse_user_name,
     },
+    operation::Operation,
 };
 
 /// The only API version served; a missing or empty Version means this one.
 pub(super) const VERSION: &str = "2010-05-08";
 
-/// An IAM action this service serves.
+/// An IAM action this service serves: an operation of the list that the Query API serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Action {
-    CreateLoginProfile,
-    GetLoginProfile,
-    UpdateLoginProfile,
-    DeleteLoginProfile,
-    ChangePassword,
-    CreateUser,
-    GetUser,
-    DeleteUser,
-    ListUsers,
-    UpdateUser,
-    TagUser,
-    UntagUser,
-    ListUserTags,
-    GetAccountPasswordPolicy,
-    UpdateAccountPasswordPolicy,
-    DeleteAccountPasswordPolicy,
-}
+pub(super) struct Action(Operation);
 
 impl Action {
-    const ALL: [Action; 16] = [
-        Action::CreateLoginProfile,
-        Action::GetLoginProfile,
-        Action::UpdateLoginProfile,
-        Action::DeleteLoginProfile,
-        Action::ChangePassword,
-        Action::CreateUser,
-        Action::GetUser,
-        Action::DeleteUser,
-        Action::ListUsers,
-        Action::UpdateUser,
-        Action::TagUser,
-        Action::UntagUser,
-        Action::ListUserTags,
-        Action::GetAccountPasswordPolicy,
-        Action::UpdateAccountPasswordPolicy,
-        Action::DeleteAccountPasswordPolicy,
-    ];
-
-    /// The action's IAM name, which is also the name scopes are granted for.
+    /// The action's IAM name, which is also the operation's name.
     pub(super) fn name(self) -> &'static str {
-        match self {
-            Action::CreateLoginProfile => "CreateLoginProfile",
-            Action::GetLoginProfile => "GetLoginProfile",
-            Action::UpdateLoginProfile => "UpdateLoginProfile",
-            Action::DeleteLoginProfile => "DeleteLoginProfile",
-            Action::ChangePassword => "ChangePassword",
-            Action::CreateUser => "CreateUser",
-            Action::GetUser => "GetUser",
-            Action::DeleteUser => "DeleteUser",
-            Action::ListUsers => "ListUsers",
-            Action::UpdateUser => "UpdateUser",
-            Action::TagUser => "TagUser",
-            Action::UntagUser => "UntagUser",
-            Action::ListUserTags => "ListUserTags",
-            Action::GetAccountPasswordPolicy => "GetAccountPasswordPolicy",
-            Action::UpdateAccountPasswordPolicy => "UpdateAccountPasswordPolicy",
-            Action::DeleteAccountPasswordPolicy => "DeleteAccountPasswordPolicy",
-        }
+        self.0.name()
+    }
+
+    pub(super) fn operation(self) -> Operation {
+        self.0
     }
 
     /// The requested action: MissingAction without one; InvalidAction for an action this
@@ -86,9 +38,8 @@ impl Action {
             .filter(|name| !name.is_empty())
             .ok_or_else(|| RequestError::MissingAction("Missing Action".to_owned()))?;
         let version = params.get("Version").unwrap_or_default();
-        let action = Self::ALL.into_iter().find(|a| a.name() == name);
-        match action {
-            Some(action) if version.is_empty() || version == VERSION => Ok(action),
+        match Operation::from_action(name) {
+            Some(operation) if version.is_empty() || version == VERSION => Ok(Self(operation)),
             _ => {
                 let version = if version.is_empty() { VERSION } else { version };
                 Err(RequestError::InvalidAction(format!(
@@ -118,7 +69,8 @@ pub(super) async fn perform(
     caller: Option<&Caller>,
     service: &Service,
 ) -> Result<Vec<Node>, IamError> {
-    match action {
+    use Operation as Action;
+    match action.operation() {
         Action::CreateLoginProfile => {
             let user = user_name_or_callers(params, caller)?;
             let password = params.required("Password", "password")?;
@@ -223,6 +175,10 @@ pub(super) async fn perform(
             service.delete_account_password_policy().await?;
             Ok(Vec::new())
         }
+        // `from_params` never yields an operation the Query API does not serve.
+        Action::VerifyPassword => Err(IamError::internal(anyhow::anyhow!(
+            "VerifyPassword is not a Query API action"
+        ))),
     }
 }
 
@@ -315,18 +271,21 @@ mod tests {
 
     #[test]
     fn actions_are_found_by_name_with_or_without_a_version() {
-        assert_eq!(action("Action=GetUser").unwrap(), Action::GetUser);
+        let op = |query: &str| action(query).unwrap().operation();
+        assert_eq!(op("Action=GetUser"), Operation::GetUser);
         assert_eq!(
-            action("Action=ListUsers&Version=2010-05-08").unwrap(),
-            Action::ListUsers
+            op("Action=ListUsers&Version=2010-05-08"),
+            Operation::ListUsers
         );
-        assert_eq!(
-            action("Action=ListUsers&Version=").unwrap(),
-            Action::ListUsers
-        );
-        for a in Action::ALL {
-            assert_eq!(action(&format!("Action={}", a.name())).unwrap(), a);
+        assert_eq!(op("Action=ListUsers&Version="), Operation::ListUsers);
+        for &o in Operation::ALL.iter().filter(|o| o.is_query_api_action()) {
+            let query = format!("Action={}", o.name());
+            assert_eq!(op(&query), o);
         }
+        assert_eq!(
+            action("Action=VerifyPassword").unwrap_err().code(),
+            "InvalidAction"
+        );
     }
 
     #[test]

@@ -34,11 +34,13 @@ pub(super) fn authenticate(
 /// everything is allowed.
 pub(super) fn authorize(caller: Option<&Caller>, action: Action) -> Result<(), AuthError> {
     match caller {
-        Some(caller) if !caller.may(action.name()) => Err(AuthError::AccessDenied(format!(
-            "User: {} is not authorized to perform: iam:{}",
-            caller.name,
-            action.name()
-        ))),
+        Some(caller) if !caller.may(Some(action.operation())) => {
+            Err(AuthError::AccessDenied(format!(
+                "User: {} is not authorized to perform: iam:{}",
+                caller.name,
+                action.name()
+            )))
+        }
         _ => Ok(()),
     }
 }

@@ -172,3 +172,21 @@ impl axum::serve::Listener for CappedListener {
         self.inner.local_addr()
     }
 }
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, CappedListener>>
+    for crate::query_api::Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, CappedListener>) -> Self {
+        Self::of(&stream)
+    }
+}
+
+type TlsOverCapped = crate::tls::TlsListener<Limited<tokio::net::TcpStream>>;
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsOverCapped>>
+    for crate::query_api::Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsOverCapped>) -> Self {
+        Self::of(&stream)
+    }
+}

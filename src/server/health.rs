@@ -1,4 +1,5 @@
-//! What gRPC health reports: SERVING while the store answers and shutdown has not begun.
+//! What gRPC health reports: SERVING while the store answers, every audit line could be
+//! written, and shutdown has not begun.
 //!
 //! After an I/O error such as a full disk, sled fails every operation until the process
 //! reopens it; health then turns NOT_SERVING so that load balancers stop routing calls that can
@@ -78,11 +79,15 @@ pub(super) async fn watch_store(service: Service, health: Health) {
     let mut was_failing = false;
     loop {
         every.tick().await;
-        let result = service.store().check().await;
+        // A failed audit trail refuses every audited call: as useless to route to.
+        let result = match service.store().check().await {
+            Ok(()) => service.audit().ready(),
+            failed => failed,
+        };
         match (&result, was_failing) {
             (Err(error), false) => tracing::error!(
                 error = format!("{error:#}"),
-                "the store stopped answering; health is NOT_SERVING"
+                "the store stopped answering or the audit log failed; health is NOT_SERVING"
             ),
             (Ok(()), true) => tracing::info!("the store answers again; health is SERVING"),
             _ => {}

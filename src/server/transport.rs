@@ -1,5 +1,5 @@
 //! What the transport adds around the service: binding the optional TCP listeners, the
-//! plaintext health port, and the start-up warnings about how callers reach the server.
+//! plaintext health port, the metrics port, and the start-up warnings about how callers reach the server.
 
 use std::{future::Future, net::SocketAddr};
 
@@ -58,6 +58,8 @@ pub struct Listeners {
     pub grpc: Listener,
     pub http: Option<TcpListener>,
     pub health: Option<TcpListener>,
+    /// Prometheus metrics (`GET /metrics`).
+    pub metrics: Option<TcpListener>,
 }
 
 /// Serves `grpc.health.v1.Health` alone, in plaintext, on `listener` if there is one (for
@@ -78,4 +80,17 @@ pub(super) async fn serve_health(
         .serve_with_incoming_shutdown(incoming, stop)
         .await
         .context("serving the health port")
+}
+
+/// Serves Prometheus metrics on `listener`, if there is one, until `stop`. The recorder is
+/// installed only then: without `--metrics-listen` nothing is recorded.
+pub(super) async fn serve_metrics(
+    listener: Option<TcpListener>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let Some(listener) = listener else {
+        return Ok(());
+    };
+    let handle = crate::meter::install()?;
+    crate::meter::serve(listener, handle, stop).await
 }

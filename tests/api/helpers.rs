@@ -71,6 +71,8 @@ pub fn test_config(data_dir: PathBuf) -> ServeConfig {
         limits: Limits::default(),
         tls: None,
         health_listen: None,
+        metrics_listen: None,
+        audit_log: None,
     }
 }
 

@@ -17,6 +17,7 @@ mod limits;
 mod login_profiles;
 mod logs;
 mod malformed;
+mod operations;
 mod overload;
 mod policy;
 mod postgres;

@@ -407,6 +407,7 @@ async fn the_health_port_answers_health_alone_in_plaintext_beside_a_tls_port() {
             grpc: Listener::Tcp(grpc),
             http: None,
             health: Some(health_port),
+            metrics: None,
         },
         app,
         async {

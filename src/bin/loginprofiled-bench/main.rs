@@ -16,7 +16,12 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use clap::Parser;
-use loginprofiled::password::{DirectHasher, HashCost, PoolSize};
+use loginprofiled::{
+    config::LogFormat,
+    password::{DirectHasher, HashCost, PoolSize},
+};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tracing_appender::non_blocking::WorkerGuard;
 
 use crate::{
     load::{Op, Shape, Users},
@@ -77,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
         std::env::temp_dir().join(format!("loginprofiled-bench-{}", std::process::id()))
     });
     std::fs::create_dir_all(&work_dir)?;
-    init_access_log(&work_dir)?;
+    let (log_writer, metrics) = init_access_log_and_metrics(&work_dir)?;
     let mut report = Report {
         machine: machine(),
         hash_concurrency: flags
@@ -88,6 +93,8 @@ async fn main() -> anyhow::Result<()> {
     let outcome = run(&flags, &work_dir, &mut report).await;
     report.compute_ratios();
     report.print();
+    report.print_metrics(&metrics.render());
+    drop(log_writer);
     report.write_json(&flags.json)?;
     println!("\nfigures written to {}", flags.json.display());
     let _ = std::fs::remove_dir_all(&work_dir);
@@ -252,14 +259,25 @@ async fn measure_raw(threads: usize, time: Duration) -> anyhow::Result<raw::RawR
 }
 
 /// Sends the service's access log (and other logs) to a file, as a deployment would.
-fn init_access_log(dir: &std::path::Path) -> anyhow::Result<()> {
+/// The server's own log set-up (RUST_LOG, default `info`: one access-log line per call),
+/// writing to a file in `dir`; and the metrics recorder, so that every call is also measured
+/// as with `--metrics-listen`.
+fn init_access_log_and_metrics(
+    dir: &std::path::Path,
+) -> anyhow::Result<(WorkerGuard, PrometheusHandle)> {
     let file = std::fs::File::create(dir.join("access.log"))?;
-    tracing_subscriber::fmt()
-        .with_env_filter("info")
-        .with_writer(std::sync::Mutex::new(file))
-        .with_ansi(false)
-        .init();
-    Ok(())
+    let guard = loginprofiled::telemetry::init_to(LogFormat::Text, false, file);
+    let metrics = loginprofiled::meter::install()?;
+    // What a scrape every few seconds would do: drain the histograms into their buckets.
+    let upkeep = metrics.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok((guard, metrics))
 }
 
 /// The CPU model, core count and memory of this machine.

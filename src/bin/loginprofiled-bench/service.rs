@@ -51,6 +51,8 @@ pub(crate) fn config(
         },
         tls: None,
         health_listen: None,
+        metrics_listen: None,
+        audit_log: None,
     }
 }
 

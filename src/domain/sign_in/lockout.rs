@@ -226,9 +226,13 @@ impl Lease {
     async fn settle(&self, how: Settlement) -> Result<(), IamError> {
         let now_ms = self.clock.now_ms();
         let (rule, id) = (self.rule, self.id);
-        self.store
+        let (before, after) = self
+            .store
             .update_lockout(&self.key, &|state| rule.settle(state, id, how, now_ms))
             .await?;
+        if after.locked_until_ms > now_ms && after.locked_until_ms != before.locked_until_ms {
+            crate::meter::lockout();
+        }
         Ok(())
     }
 }
