@@ -16,13 +16,13 @@ use loginprofiled::grpc::proto::{
 use rand::Rng as _;
 use tonic::{Code, Status, transport::Channel};
 
-const WRITERS: usize = 4;
-const USERS_PER_WRITER: usize = 6;
+pub const WRITERS: usize = 4;
+pub const USERS_PER_WRITER: usize = 6;
 const PASSWORD: &str = "Crash-test-pw-1";
 
 /// What the store holds for one user name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+pub enum State {
     Absent,
     User,
     Profile { reset_required: bool },
@@ -30,9 +30,9 @@ enum State {
 
 /// One user's last acknowledged state, and the state its unanswered call would have made.
 #[derive(Debug, Clone, Copy)]
-struct Tracked {
-    acked: State,
-    in_flight: Option<State>,
+pub struct Tracked {
+    pub acked: State,
+    pub in_flight: Option<State>,
 }
 
 #[tokio::test]
@@ -84,7 +84,11 @@ async fn every_acknowledged_write_survives_kill_9_at_a_random_moment() {
 }
 
 /// Repeats random writes on this writer's own users until the server goes away.
-async fn write(channel: Channel, writer: usize, mut users: Vec<Tracked>) -> (Vec<Tracked>, usize) {
+pub async fn write(
+    channel: Channel,
+    writer: usize,
+    mut users: Vec<Tracked>,
+) -> (Vec<Tracked>, usize) {
     let mut acked = 0;
     loop {
         let i = rand::rng().random_range(0..users.len());
@@ -175,7 +179,7 @@ fn is_server_gone(status: &Status) -> bool {
 
 /// Every user is in its acknowledged state, or in the state its unanswered call would have
 /// made; the model then takes what the server holds.
-async fn check_against_model(channel: &Channel, model: &mut [Tracked], round: usize) {
+pub async fn check_against_model(channel: &Channel, model: &mut [Tracked], round: usize) {
     for (n, tracked) in model.iter_mut().enumerate() {
         let name = format!("w{}u{}", n / USERS_PER_WRITER, n % USERS_PER_WRITER);
         let found = read_state(channel, &name).await;

@@ -24,7 +24,7 @@ use loginprofiled::{
 use tokio::{sync::oneshot, task::JoinHandle};
 
 mod pg;
-pub use pg::{TestDb, admin_url, on_postgres, sled_only, with_database};
+pub use pg::{TestDb, admin_url, answers_or_required, on_postgres, sled_only, with_database};
 use tonic::{
     Request, Status,
     metadata::MetadataValue,

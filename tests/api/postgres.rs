@@ -10,6 +10,7 @@ use std::{
 use crate::helpers::{TestDb, on_postgres, with_database};
 
 mod outage;
+mod processes;
 mod replicas;
 
 /// True (after saying why) when the suite is not running on PostgreSQL.

@@ -19,6 +19,8 @@ use tonic::transport::Channel;
 
 use crate::{binary::Binary, helpers::reason};
 
+mod to_postgres;
+
 /// Users, their paths and passwords (None: no login profile).
 const USERS: [(&str, &str, Option<&str>); 4] = [
     ("Ann", "/eng/", Some("Ann-password-1")),
@@ -26,8 +28,10 @@ const USERS: [(&str, &str, Option<&str>); 4] = [
     ("Cy", "/ops/", None),
     ("dee", "/eng/", Some("Dee-password-1")),
 ];
-/// Ann's password before the current one, for the history.
+/// Passwords before the current ones, for the history: Ann's replaced by UpdateLoginProfile,
+/// dee's by ChangePassword.
 const ANN_EARLIER: &str = "Ann-earlier-pw-0";
+const DEE_EARLIER: &str = "Dee-earlier-pw-0";
 
 fn run(args: &[&str], stdin: Option<&Path>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_loginprofiled"));
@@ -66,8 +70,8 @@ async fn verify(channel: Channel, name: &str, password: &str) -> (VerifyResult, 
     (reply.result(), reply.password_reset_required)
 }
 
-/// Fills a store through a server: a policy, users with tags, profiles (Ann's with a history,
-/// bob's reset-required), and Ann's last sign-in.
+/// Fills a store through a server: a policy, users with tags, profiles (Ann's and dee's with a
+/// history, bob's reset-required), and Ann's and dee's last sign-ins.
 async fn fill(server: &Binary) {
     let channel = server.channel();
     // First: the history a password change keeps follows the policy of the moment.
@@ -94,7 +98,11 @@ async fn fill(server: &Binary) {
         };
         users.create_user(request).await.unwrap();
         let Some(password) = password else { continue };
-        let first = if name == "Ann" { ANN_EARLIER } else { password };
+        let first = match name {
+            "Ann" => ANN_EARLIER,
+            "dee" => DEE_EARLIER,
+            _ => password,
+        };
         let request = CreateLoginProfileRequest {
             user_name: name.to_owned(),
             password: first.to_owned(),
@@ -108,10 +116,66 @@ async fn fill(server: &Binary) {
         password_reset_required: None,
     };
     profiles.update_login_profile(request).await.unwrap();
+    let request = ChangePasswordRequest {
+        user_name: "dee".into(),
+        old_password: DEE_EARLIER.into(),
+        new_password: "Dee-password-1".into(),
+    };
+    profiles.change_password(request).await.unwrap();
     assert_eq!(
         verify(channel, "Ann", "Ann-password-1").await.0,
         VerifyResult::Ok
     );
+}
+
+/// What `fill` made is all there through `channel`: the users exactly as `before` (ids, ARNs,
+/// create dates, paths, tags, last sign-in), every user signs in with the old password, the
+/// policy, and Ann's history (her earlier password is refused).
+async fn assert_moved(channel: Channel, before: &[User]) {
+    for ((name, ..), was) in USERS.iter().zip(before) {
+        assert_eq!(&get_user(channel.clone(), name).await, was, "{name}");
+    }
+    for (name, _, password) in USERS {
+        let Some(password) = password else { continue };
+        let (result, reset_required) = verify(channel.clone(), name, password).await;
+        assert_eq!(result, VerifyResult::Ok, "{name}");
+        assert_eq!(reset_required, name == "bob", "{name}");
+    }
+    let policy = AccountPasswordPolicyServiceClient::new(channel.clone())
+        .get_account_password_policy(GetAccountPasswordPolicyRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .password_policy
+        .unwrap();
+    assert_eq!(
+        (
+            policy.minimum_password_length,
+            policy.password_reuse_prevention,
+            policy.max_password_age
+        ),
+        (12, Some(3), Some(90))
+    );
+    // The history came along: neither may go back to an earlier password.
+    for (name, now, earlier) in [
+        ("Ann", "Ann-password-1", ANN_EARLIER),
+        ("dee", "Dee-password-1", DEE_EARLIER),
+    ] {
+        let back = ChangePasswordRequest {
+            user_name: name.into(),
+            old_password: now.into(),
+            new_password: earlier.into(),
+        };
+        let refused = LoginProfileServiceClient::new(channel.clone())
+            .change_password(back)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            reason(&refused),
+            "PasswordPolicyViolation",
+            "{name}: {refused:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -165,41 +229,7 @@ async fn a_store_moves_whole_and_every_user_signs_in_with_the_old_password() {
     assert_eq!(String::from_utf8(again.stdout).unwrap(), text);
 
     let server = Binary::start(&new, &[]).await;
-    for ((name, ..), was) in USERS.iter().zip(&before) {
-        assert_eq!(&get_user(server.channel(), name).await, was, "{name}");
-    }
-    for (name, _, password) in USERS {
-        let Some(password) = password else { continue };
-        let (result, reset_required) = verify(server.channel(), name, password).await;
-        assert_eq!(result, VerifyResult::Ok, "{name}");
-        assert_eq!(reset_required, name == "bob", "{name}");
-    }
-    let policy = AccountPasswordPolicyServiceClient::new(server.channel())
-        .get_account_password_policy(GetAccountPasswordPolicyRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .password_policy
-        .unwrap();
-    assert_eq!(
-        (
-            policy.minimum_password_length,
-            policy.password_reuse_prevention,
-            policy.max_password_age
-        ),
-        (12, Some(3), Some(90))
-    );
-    // The history came along: Ann may not go back to her earlier password.
-    let back = ChangePasswordRequest {
-        user_name: "Ann".into(),
-        old_password: "Ann-password-1".into(),
-        new_password: ANN_EARLIER.into(),
-    };
-    let refused = LoginProfileServiceClient::new(server.channel())
-        .change_password(back)
-        .await
-        .unwrap_err();
-    assert_eq!(reason(&refused), "PasswordPolicyViolation", "{refused:?}");
+    assert_moved(server.channel(), &before).await;
     server.stop().await;
 }
 
