@@ -56,9 +56,15 @@ fn tokens_file(dir: &Path) -> (std::path::PathBuf, String) {
 
 /// Starts the binary at `RUST_LOG=trace` with both transports, its stderr in `dir/stderr.log`.
 async fn start_at_trace(dir: &Path, tokens: &Path) -> Binary {
+    start_at_trace_with(dir, tokens, &[]).await
+}
+
+/// As [`start_at_trace`], with `more` flags.
+async fn start_at_trace_with(dir: &Path, tokens: &Path, more: &[&str]) -> Binary {
     let log = File::create(dir.join("stderr.log")).unwrap();
     let tokens = tokens.to_str().unwrap();
-    let extra = ["--tokens-file", tokens, "--http-listen", "127.0.0.1:0"];
+    let mut extra = vec!["--tokens-file", tokens, "--http-listen", "127.0.0.1:0"];
+    extra.extend_from_slice(more);
     let mut server = Binary::spawn_with(
         dir,
         &dir.join("lpd.sock"),
@@ -285,29 +291,8 @@ async fn at_trace_level_the_log_holds_no_password_hash_token_or_secret() {
     }
     assert!(hashes.len() >= 8, "{hashes:?}");
 
-    let mut secrets: Vec<(String, String)> = Vec::new();
-    let mut add = |what: String, forms: Vec<String>| {
-        secrets.extend(forms.into_iter().map(|form| (what.clone(), form)));
-    };
-    for password in PASSWORDS {
-        add(
-            format!("password {password}"),
-            needles::text_forms(password),
-        );
-    }
-    for hash in &hashes {
-        add(format!("hash {hash}"), needles::phc_parts(hash));
-    }
-    add("bearer token".into(), needles::text_forms(&token));
-    add("admin secret".into(), needles::text_forms(ADMIN_SECRET));
-    add("bob's secret".into(), needles::text_forms(BOB_SECRET));
-
     let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
-    for (what, form) in &secrets {
-        if let Some(line) = log.lines().find(|line| line.contains(form.as_str())) {
-            panic!("the log shows the {what} as {form:?}:\n{line}");
-        }
-    }
+    assert_no_secret(&log, &hashes, &token, &[]);
     // The scan means something only if the log is the trace-level log of all those calls.
     assert!(log.contains(" TRACE "), "trace level took effect");
     assert_eq!(
@@ -321,6 +306,53 @@ async fn at_trace_level_the_log_holds_no_password_hash_token_or_secret() {
         1,
         "the cap is reported once: {log}"
     );
+}
+
+/// The same on PostgreSQL, with a password in the database URL: neither it nor the hashes the
+/// database holds reach the log (sqlx logs its statements at trace).
+#[tokio::test]
+async fn at_trace_level_on_postgres_the_log_holds_no_secret_nor_the_database_password() {
+    if !crate::helpers::answers_or_required() {
+        return;
+    }
+    const DB_PASSWORD: &str = "Db-url-Passw0rd-never-logged";
+    let db = crate::helpers::TestDb::create();
+    // The test server trusts local connections, so the password is sent and never checked.
+    let mut url = url::Url::parse(&db.url).unwrap();
+    url.set_password(Some(DB_PASSWORD)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (tokens, token) = tokens_file(dir.path());
+    let url = url.to_string();
+    let mut server = start_at_trace_with(dir.path(), &tokens, &["--database-url", &url]).await;
+    let addr = http_addr(&std::fs::read_to_string(dir.path().join("stderr.log")).unwrap());
+    drive_grpc(server.channel(), &token).await;
+    drive_query_api(addr).await;
+    server.signal("-TERM");
+    assert!(server.exit_status().await.success());
+
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let rows: Vec<(String, Vec<String>)> =
+        sqlx::query_as("SELECT password_hash, previous_hashes FROM login_profiles")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let hashes: Vec<String> = rows
+        .into_iter()
+        .flat_map(|(hash, previous)| std::iter::once(hash).chain(previous))
+        .collect();
+    assert!(hashes.len() >= 6, "{hashes:?}");
+    let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert_no_secret(&log, &hashes, &token, &[("database password", DB_PASSWORD)]);
+    // The scan means something only if the log is the trace-level log of all those calls,
+    // sqlx's statements included.
+    assert!(log.contains(" TRACE "), "trace level took effect");
+    assert!(
+        log.contains("INSERT INTO login_profiles"),
+        "sqlx's statements are in the log"
+    );
+    assert!(log.contains("VerifyPassword"), "the gRPC access log");
 }
 
 #[tokio::test]
@@ -341,4 +373,35 @@ async fn text_logs_written_to_a_file_carry_no_colour_codes() {
     let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
     assert!(log.contains(" INFO "), "{log}");
     assert!(!log.contains('\u{1b}'), "an escape sequence in {log:?}");
+}
+
+/// Fails when `log` shows any password the tests send, any of `hashes` (or a part of one), the
+/// bearer token, an access key's secret, or one of `more` (what, secret), in any of the forms a
+/// log could print them.
+fn assert_no_secret(log: &str, hashes: &[String], token: &str, more: &[(&str, &str)]) {
+    let mut secrets: Vec<(String, String)> = Vec::new();
+    let mut add = |what: String, forms: Vec<String>| {
+        secrets.extend(forms.into_iter().map(|form| (what.clone(), form)));
+    };
+    for password in PASSWORDS {
+        add(
+            format!("password {password}"),
+            needles::text_forms(password),
+        );
+    }
+    for hash in hashes {
+        add(format!("hash {hash}"), needles::phc_parts(hash));
+    }
+    add("bearer token".into(), needles::text_forms(token));
+    add("admin secret".into(), needles::text_forms(ADMIN_SECRET));
+    add("bob's secret".into(), needles::text_forms(BOB_SECRET));
+    for (what, secret) in more {
+        add((*what).to_owned(), needles::text_forms(secret));
+    }
+
+    for (what, form) in &secrets {
+        if let Some(line) = log.lines().find(|line| line.contains(form.as_str())) {
+            panic!("the log shows the {what} as {form:?}:\n{line}");
+        }
+    }
 }
