@@ -267,4 +267,26 @@ impl PgStore {
     }
 }
 
+/// The primary-key SELECT behind [`Store::profile`] (GetLoginProfile, VerifyPassword).
+fn profile_lookup_sql() -> String {
+    format!(
+        "SELECT {USER_COLUMNS}, {PROFILE_COLUMNS} FROM users u \
+         LEFT JOIN login_profiles p ON p.user_key = u.user_key WHERE u.user_key = $1"
+    )
+}
+
+impl PgStore {
+    /// Runs [`Store::profile`]'s SELECT for `key` once on this store's pool, without decoding
+    /// the row or retrying: the database's share of a Get, for the bench's ceiling. True when a
+    /// row came back.
+    pub async fn profile_lookup_only(&self, key: &str) -> anyhow::Result<bool> {
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query(&profile_lookup_sql())
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
 mod store_impl;

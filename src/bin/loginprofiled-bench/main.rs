@@ -8,6 +8,7 @@ mod ceiling;
 mod dataset;
 mod flood;
 mod load;
+mod postgres;
 mod raw;
 mod report;
 mod service;
@@ -73,6 +74,10 @@ struct Flags {
     /// Scratch directory for data sets and logs (removed at the end).
     #[arg(long)]
     work_dir: Option<PathBuf>,
+    /// With --database-url, the service runs on PostgreSQL instead of sled: each data set in a
+    /// database made for it on that server and dropped at the end (see postgres.rs).
+    #[command(flatten)]
+    database: loginprofiled::config::DatabaseArgs,
 }
 
 #[tokio::main]
@@ -141,13 +146,19 @@ async fn throughput(
     let raw = measure_raw(threads, raw_time).await?;
     let creatable = (raw.hash_baseline * flags.duration as f64 * 2.0) as usize + 1_000;
     report.raw = Some(raw);
+    let postgres = flags
+        .database
+        .pg_config()
+        .map_err(|problems| anyhow::anyhow!(problems.join("; ")))?;
 
-    eprintln!("bare tonic ceiling");
-    let (ceiling_addr, ceiling_stop) = ceiling::start().await?;
-    let users = Arc::new(Users::new(flags.small_users, 0));
-    let ceiling = load::drive(ceiling_addr, None, Op::Get, users, shape).await?;
-    report.runs.push(("ceiling get".to_owned(), ceiling));
-    drop(ceiling_stop);
+    if postgres.is_none() {
+        eprintln!("bare tonic ceiling");
+        let (ceiling_addr, ceiling_stop) = ceiling::start().await?;
+        let users = Arc::new(Users::new(flags.small_users, 0));
+        let ceiling = load::drive(ceiling_addr, None, Op::Get, users, shape).await?;
+        report.runs.push(("ceiling get".to_owned(), ceiling));
+        drop(ceiling_stop);
+    }
 
     let (token, entry) = service::admin_token();
     let setup = Setup {
@@ -161,8 +172,12 @@ async fn throughput(
         },
         cache: flags.store_cache_mib * 1024 * 1024,
     };
-    small_runs(flags, &work_dir.join("small"), &setup, creatable, report).await?;
-    big_runs(flags, &work_dir.join("big"), &setup, report).await?;
+    if let Some(server) = postgres {
+        postgres::throughput(flags, server, &setup, report).await?;
+    } else {
+        small_runs(flags, &work_dir.join("small"), &setup, creatable, report).await?;
+        big_runs(flags, &work_dir.join("big"), &setup, report).await?;
+    }
 
     // Other work on the machine can slow one measurement; hold the service against the best.
     eprintln!("raw argon2id again");

@@ -31,6 +31,8 @@ pub(crate) struct Report {
     pub(crate) big_start_seconds: Option<f64>,
     pub(crate) ratios: Ratios,
     pub(crate) flood: Option<Flooded>,
+    /// Set when the service ran on PostgreSQL (`--database-url`).
+    pub(crate) postgres: Option<crate::postgres::PgRatios>,
 }
 
 impl Report {
@@ -51,6 +53,9 @@ impl Report {
             get_vs_bare_tonic: over(rps("get"), rps("ceiling get")),
             get_big_vs_small: over(rps("get big"), rps("get")),
         };
+        if self.run("pg get").is_some() {
+            self.postgres = Some(crate::postgres::PgRatios::compute(self));
+        }
     }
 
     pub(crate) fn write_json(&self, path: &Path) -> anyhow::Result<()> {
@@ -81,6 +86,9 @@ impl Report {
             );
         }
         self.print_ratios();
+        if let Some(pg) = &self.postgres {
+            pg.print(self);
+        }
         for (label, loaded) in [("small", &self.small), ("big", &self.big)] {
             if let Some(l) = loaded {
                 println!(

@@ -6,9 +6,9 @@ use sqlx::Row as _;
 use super::{
     super::{Import, Snapshot},
     DeleteProfile, DeleteUser, Failure, InsertProfile, InsertUser, LOCKOUT_COLUMNS, LockoutRecord,
-    POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, ProfileLookup, ProfileRecord,
-    ReplaceProfile, ReplaceUser, Store, StoreResult, USER_COLUMNS, UserPage, UserRecord,
-    is_foreign_key_violation, retrying, rows,
+    POLICY_COLUMNS, PgStore, PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile,
+    ReplaceUser, Store, StoreResult, USER_COLUMNS, UserPage, UserRecord, is_foreign_key_violation,
+    profile_lookup_sql, retrying, rows,
 };
 
 #[async_trait]
@@ -153,13 +153,10 @@ impl Store for PgStore {
     async fn profile(&self, key: &str) -> StoreResult<ProfileLookup> {
         retrying("reading a login profile", || async {
             let mut conn = self.conn().await?;
-            let row = sqlx::query(&format!(
-                "SELECT {USER_COLUMNS}, {PROFILE_COLUMNS} FROM users u \
-                 LEFT JOIN login_profiles p ON p.user_key = u.user_key WHERE u.user_key = $1"
-            ))
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let row = sqlx::query(&profile_lookup_sql())
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await?;
             let Some(row) = row else {
                 return Ok(ProfileLookup::NoUser);
             };
