@@ -4,6 +4,7 @@ server keeps serving; certificate callers from the tokens file; the plaintext he
 
 import hashlib
 import json
+import time
 
 import grpc
 import pytest
@@ -77,8 +78,15 @@ def test_grpcurl_under_mutual_tls_calls_with_its_certificate_scopes(mtls_server,
     assert "  Code: PermissionDenied\n" in printed, printed
     assert "Caller signin-frontend is not authorized to perform CreateUser." in printed, printed
     # The access log names the certificate caller, on the refused call too.
-    denied = [line for line in mtls_server.logs().splitlines() if "UserService/CreateUser" in line]
-    assert denied and 'caller="signin-frontend"' in denied[-1], denied
+    # Lines reach the file from the server's log-writer thread: poll for it, briefly.
+    deadline = time.monotonic() + 5
+    while True:
+        denied = [line for line in mtls_server.logs().splitlines()
+                  if "grpc call" in line and 'method="CreateUser"' in line]
+        if denied or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert denied and 'caller="signin-frontend"' in denied[-1], mtls_server.logs()
     assert 'code="PermissionDenied"' in denied[-1], denied
 
 
