@@ -49,6 +49,20 @@ fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+/// `loginprofiled export --data-dir DATA --output FILE`.
+fn export_to(data: &Path, file: &Path) -> Output {
+    run(
+        &[
+            "export",
+            "--data-dir",
+            path_str(data),
+            "--output",
+            path_str(file),
+        ],
+        None,
+    )
+}
+
 async fn get_user(channel: Channel, name: &str) -> User {
     let request = GetUserRequest {
         user_name: name.to_owned(),
@@ -192,16 +206,7 @@ async fn a_store_moves_whole_and_every_user_signs_in_with_the_old_password() {
     server.stop().await;
 
     let file = dir.path().join("users.jsonl");
-    let exported = run(
-        &[
-            "export",
-            "--data-dir",
-            path_str(&old.join("data")),
-            "--output",
-            path_str(&file),
-        ],
-        None,
-    );
+    let exported = export_to(&old.join("data"), &file);
     assert!(exported.status.success(), "{exported:?}");
     assert_eq!(
         String::from_utf8_lossy(&exported.stderr).trim_end(),
@@ -241,16 +246,7 @@ async fn import_refuses_a_store_that_is_not_empty_and_changes_nothing() {
     server.stop().await;
     let data = dir.path().join("data");
     let file = dir.path().join("users.jsonl");
-    let exported = run(
-        &[
-            "export",
-            "--data-dir",
-            path_str(&data),
-            "--output",
-            path_str(&file),
-        ],
-        None,
-    );
+    let exported = export_to(&data, &file);
     assert!(exported.status.success(), "{exported:?}");
 
     let refused = run(
@@ -283,16 +279,7 @@ async fn a_truncated_or_damaged_file_is_refused_with_its_line_and_nothing_is_imp
     server.stop().await;
     let file = dir.path().join("users.jsonl");
     let data = dir.path().join("data");
-    let exported = run(
-        &[
-            "export",
-            "--data-dir",
-            path_str(&data),
-            "--output",
-            path_str(&file),
-        ],
-        None,
-    );
+    let exported = export_to(&data, &file);
     assert!(exported.status.success(), "{exported:?}");
     let lines: Vec<String> = std::fs::read_to_string(&file)
         .unwrap()
@@ -335,16 +322,7 @@ async fn export_leaves_an_existing_output_file_alone() {
     std::fs::write(&file, "precious\n").unwrap();
     let data = dir.path().join("data");
 
-    let refused = run(
-        &[
-            "export",
-            "--data-dir",
-            path_str(&data),
-            "--output",
-            path_str(&file),
-        ],
-        None,
-    );
+    let refused = export_to(&data, &file);
 
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -362,16 +340,7 @@ fn export_of_a_directory_without_a_store_fails_and_leaves_no_file() {
     let file = dir.path().join("users.jsonl");
     let data = dir.path().join("no-such-data");
 
-    let refused = run(
-        &[
-            "export",
-            "--data-dir",
-            path_str(&data),
-            "--output",
-            path_str(&file),
-        ],
-        None,
-    );
+    let refused = export_to(&data, &file);
 
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);

@@ -1,7 +1,7 @@
 //! Moving from sled to PostgreSQL and back with the real binary: stop, export, import with
 //! `--database-url`, serve there. Runs whenever PostgreSQL answers (see `answers_or_required`).
 
-use super::{USERS, assert_moved, fill, get_user, path_str, run};
+use super::{USERS, assert_moved, export_to, fill, get_user, path_str, run};
 use crate::{
     binary::Binary,
     helpers::{TestDb, answers_or_required},
@@ -26,8 +26,7 @@ async fn a_sled_store_moves_to_postgresql_and_every_user_signs_in_there() {
 
     let file = dir.path().join("from-sled.jsonl");
     let data = sled.join("data");
-    let export = ["export", "--data-dir", path_str(&data), "--output"];
-    let exported = run(&[&export[..], &[path_str(&file)]].concat(), None);
+    let exported = export_to(&data, &file);
     assert!(exported.status.success(), "{exported:?}");
 
     let db = TestDb::create();
