@@ -22,7 +22,7 @@ mod transport;
 pub use database::{DEFAULT_DATA_DIR, DatabaseArgs, SecretArg};
 pub use listen::ListenAddr;
 use listen::parse_http_listen;
-pub use store_args::StoreArgs;
+pub use store_args::{ExportArgs, ImportArgs, MigrateArgs, StoreArgs};
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -60,34 +60,6 @@ pub enum Command {
     /// Applies the pending PostgreSQL schema migrations and exits (e.g. as a Kubernetes Job
     /// before a rollout). `serve` applies them too.
     Migrate(MigrateArgs),
-}
-
-/// Flags of `export`.
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    #[command(flatten)]
-    pub store: StoreArgs,
-    /// Write to this new file (made with mode 0600; an existing file is not overwritten)
-    /// instead of stdout.
-    #[arg(long)]
-    pub output: Option<PathBuf>,
-}
-
-/// Flags of `import`.
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    #[command(flatten)]
-    pub store: StoreArgs,
-    /// Read this file instead of stdin.
-    #[arg(long)]
-    pub input: Option<PathBuf>,
-}
-
-/// Flags of `migrate`.
-#[derive(Debug, Args)]
-pub struct MigrateArgs {
-    #[command(flatten)]
-    pub database: DatabaseArgs,
 }
 
 /// Flags of `check`.

@@ -1,4 +1,5 @@
-//! Which store to open: the flags `serve`, `export` and `import` share.
+//! Which store to open: the flags `serve`, `export` and `import` share, and the commands that
+//! only move or migrate a store.
 
 use std::path::PathBuf;
 
@@ -41,4 +42,32 @@ impl StoreArgs {
             }
         }
     }
+}
+
+/// Flags of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Write to this new file (made with mode 0600; an existing file is not overwritten)
+    /// instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+/// Flags of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Read this file instead of stdin.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+}
+
+/// Flags of `migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
