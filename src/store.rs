@@ -74,6 +74,10 @@ pub async fn migrate(config: &StoreConfig) -> anyhow::Result<()> {
     }
 }
 
+/// A change of a lockout state, as [`Store::update_lockout`] applies it: a pure function of the
+/// state, since it may run more than once.
+pub type LockoutUpdate<'a> = &'a (dyn for<'r> Fn(&'r LockoutRecord) -> LockoutRecord + Send + Sync);
+
 /// Storage failures carry their cause for the log; the caller sees ServiceFailure.
 pub type StoreResult<T> = anyhow::Result<T>;
 
@@ -203,6 +207,14 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()>;
 
     async fn profile(&self, key: &str) -> StoreResult<ProfileLookup>;
+    /// [`Store::profile`] and [`Store::policy`] at once, for the calls that need both (a
+    /// backend across the network reads them in one round trip).
+    async fn profile_and_policy(
+        &self,
+        key: &str,
+    ) -> StoreResult<(ProfileLookup, Option<PolicyRecord>)> {
+        Ok((self.profile(key).await?, self.policy().await?))
+    }
     /// Inserts a profile for an existing user that has none.
     async fn insert_profile(&self, key: &str, profile: ProfileRecord)
     -> StoreResult<InsertProfile>;
@@ -237,8 +249,26 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn update_lockout(
         &self,
         key: &str,
-        update: &(dyn for<'r> Fn(&'r LockoutRecord) -> LockoutRecord + Send + Sync),
+        update: LockoutUpdate<'_>,
     ) -> StoreResult<(LockoutRecord, LockoutRecord)>;
+    /// Settles a sign-in attempt: [`Store::update_lockout`], told the state the caller expects
+    /// to find (what its admission left), and recording a successful sign-in at
+    /// `signed_in_at_ms` as [`Store::touch_user`] does. A backend may use the expectation to
+    /// write without reading first: a wrong one costs it a retry, never correctness.
+    async fn settle_attempt(
+        &self,
+        key: &str,
+        expected: &LockoutRecord,
+        signed_in_at_ms: Option<i64>,
+        update: LockoutUpdate<'_>,
+    ) -> StoreResult<(LockoutRecord, LockoutRecord)> {
+        let _ = expected;
+        let states = self.update_lockout(key, update).await?;
+        if let Some(at_ms) = signed_in_at_ms {
+            self.touch_user(key, at_ms).await?;
+        }
+        Ok(states)
+    }
     async fn lockout(&self, key: &str) -> StoreResult<LockoutRecord>;
     /// Removes lockout states that are not locked at `now_ms`, have no attempt in flight at
     /// `now_ms` and whose last failure is before `forget_before_ms`; returns how many were

@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use super::{IamError, Password, Service, UserName, Violations, clock::from_ms};
+use super::{IamError, Password, Service, UserName, Violations, clock::from_ms, policy::Rules};
 use crate::operation::Operation;
 use crate::store::{
     DeleteProfile, InsertProfile, ProfileLookup, ProfileRecord, ReplaceProfile, UserRecord,
@@ -93,12 +93,13 @@ impl Service {
                 password_reset_required,
             } = request;
             let key = user.key();
-            let record = match self.store.profile(&key).await? {
+            let (lookup, policy) = self.store.profile_and_policy(&key).await?;
+            let record = match lookup {
                 ProfileLookup::NoUser => return Err(IamError::no_such_user(user.as_str())),
                 ProfileLookup::Found(..) => return Err(profile_exists(&user)),
                 ProfileLookup::NoProfile(record) => record,
             };
-            self.check_policy(&password).await?;
+            Rules::from(policy).check(&password)?;
             let now = self.clock.now_ms();
             let profile = ProfileRecord {
                 password_hash: self.hasher.hash(&password).await?,

@@ -165,6 +165,14 @@ impl Class {
 }
 
 impl Rules {
+    /// PasswordPolicyViolation when `password` breaks these rules.
+    pub(super) fn check(&self, password: &Password) -> Result<(), IamError> {
+        match self.violation(password.expose()) {
+            Some(message) => Err(IamError::PasswordPolicyViolation(message)),
+            None => Ok(()),
+        }
+    }
+
     /// The PasswordPolicyViolation message for a password that breaks the rules, or None.
     ///
     /// As IAM does, a password that is too short is refused for its length alone; otherwise
@@ -265,20 +273,20 @@ impl Service {
         .await
     }
 
-    /// The rules in force now.
-    pub(super) async fn rules(&self) -> Result<Rules, IamError> {
-        Ok(match self.store.policy().await? {
-            Some(record) => Rules::Custom(record.into()),
-            None => Rules::Default,
-        })
-    }
-
     /// Refuses a new password that breaks the rules in force.
     pub(super) async fn check_policy(&self, password: &Password) -> Result<Rules, IamError> {
-        let rules = self.rules().await?;
-        match rules.violation(password.expose()) {
-            Some(message) => Err(IamError::PasswordPolicyViolation(message)),
-            None => Ok(rules),
+        let rules = Rules::from(self.store.policy().await?);
+        rules.check(password)?;
+        Ok(rules)
+    }
+}
+
+impl From<Option<PolicyRecord>> for Rules {
+    /// The rules a stored policy sets, IAM's default ones without one.
+    fn from(policy: Option<PolicyRecord>) -> Self {
+        match policy {
+            Some(record) => Rules::Custom(record.into()),
+            None => Rules::Default,
         }
     }
 }

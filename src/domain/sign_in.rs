@@ -115,7 +115,8 @@ impl Service {
             Admission::Admitted(attempt) => attempt,
             Admission::Locked(retry_after) => return Ok(Verdict::Locked { retry_after }),
         };
-        let profile = match self.store.profile(&key).await? {
+        let (lookup, policy) = self.store.profile_and_policy(&key).await?;
+        let profile = match lookup {
             ProfileLookup::Found(_, profile) => profile,
             ProfileLookup::NoUser | ProfileLookup::NoProfile(_) => {
                 self.hasher.verify_dummy(&password).await?;
@@ -131,13 +132,12 @@ impl Service {
             attempt.settle(Settlement::Failure).await?;
             return Ok(Verdict::InvalidCredentials);
         }
-        attempt.settle(Settlement::Success).await?;
         let now = self.clock.now();
-        self.store.touch_user(&key, to_ms(now)).await?;
+        attempt.signed_in(to_ms(now)).await?;
         if verified.needs_rehash {
             self.rehash(&key, &password, &profile).await?;
         }
-        let expires_at = password_expires_at(&self.rules().await?, &profile);
+        let expires_at = password_expires_at(&Rules::from(policy), &profile);
         Ok(Verdict::Ok {
             password_reset_required: profile.password_reset_required,
             password_expired: expires_at.is_some_and(|at| now >= at),
@@ -171,7 +171,8 @@ impl Service {
                     )));
                 }
             };
-            let profile = match self.store.profile(&key).await? {
+            let (lookup, policy) = self.store.profile_and_policy(&key).await?;
+            let profile = match lookup {
                 ProfileLookup::Found(_, profile) => profile,
                 ProfileLookup::NoUser | ProfileLookup::NoProfile(_) => {
                     self.hasher.verify_dummy(&old).await?;
@@ -189,7 +190,7 @@ impl Service {
                 return Err(IamError::InvalidCredentials);
             }
             attempt.settle(Settlement::Success).await?;
-            let rules = self.rules().await?;
+            let rules = Rules::from(policy);
             let now = self.clock.now();
             if let Rules::Custom(policy) = &rules
                 && policy.hard_expiry == Some(true)
@@ -200,9 +201,7 @@ impl Service {
                      an administrator must reset it."
                 )));
             }
-            if let Some(message) = rules.violation(new.expose()) {
-                return Err(IamError::PasswordPolicyViolation(message));
-            }
+            rules.check(&new)?;
             if new.expose() == old.expose() {
                 return Err(IamError::PasswordPolicyViolation(
                     "Password should not be the same as the current password".to_owned(),

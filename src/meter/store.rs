@@ -8,9 +8,9 @@ use metrics::histogram;
 
 use super::STORE_SECONDS;
 use crate::store::{
-    DeleteProfile, DeleteUser, Import, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
-    ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Snapshot, Store, StoreResult,
-    UserPage, UserRecord,
+    DeleteProfile, DeleteUser, Import, InsertProfile, InsertUser, LockoutRecord, LockoutUpdate,
+    PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Snapshot, Store,
+    StoreResult, UserPage, UserRecord,
 };
 
 /// Times every call of the store it wraps into `loginprofiled_store_seconds{operation}`.
@@ -75,6 +75,13 @@ impl Store for TimedStore {
         timed("profile", self.0.profile(key)).await
     }
 
+    async fn profile_and_policy(
+        &self,
+        key: &str,
+    ) -> StoreResult<(ProfileLookup, Option<PolicyRecord>)> {
+        timed("profile_and_policy", self.0.profile_and_policy(key)).await
+    }
+
     async fn insert_profile(
         &self,
         key: &str,
@@ -129,9 +136,24 @@ impl Store for TimedStore {
     async fn update_lockout(
         &self,
         key: &str,
-        update: &(dyn for<'r> Fn(&'r LockoutRecord) -> LockoutRecord + Send + Sync),
+        update: LockoutUpdate<'_>,
     ) -> StoreResult<(LockoutRecord, LockoutRecord)> {
         timed("update_lockout", self.0.update_lockout(key, update)).await
+    }
+
+    async fn settle_attempt(
+        &self,
+        key: &str,
+        expected: &LockoutRecord,
+        signed_in_at_ms: Option<i64>,
+        update: LockoutUpdate<'_>,
+    ) -> StoreResult<(LockoutRecord, LockoutRecord)> {
+        timed(
+            "settle_attempt",
+            self.0
+                .settle_attempt(key, expected, signed_in_at_ms, update),
+        )
+        .await
     }
 
     async fn lockout(&self, key: &str) -> StoreResult<LockoutRecord> {

@@ -13,13 +13,14 @@ use sqlx::{
 };
 
 use super::{
-    DeleteProfile, DeleteUser, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
-    ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, UserPage,
-    UserRecord,
+    DeleteProfile, DeleteUser, InsertProfile, InsertUser, LockoutRecord, LockoutUpdate,
+    PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult,
+    UserPage, UserRecord,
 };
 
 mod errors;
 mod import;
+mod lockout;
 mod rows;
 mod schema;
 mod url;
@@ -28,6 +29,9 @@ use errors::{Failure, is_foreign_key_violation, is_unique_violation, retrying};
 use rows::{LOCKOUT_COLUMNS, POLICY_COLUMNS, PROFILE_COLUMNS, USER_COLUMNS};
 pub use schema::newest_known as newest_schema_version;
 pub use url::DatabaseUrl;
+
+/// A pooled connection idle this long is pinged before it is handed out.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -116,6 +120,19 @@ impl PgStore {
             .max_connections(config.max_connections)
             .min_connections(0)
             .acquire_timeout(config.connect_timeout)
+            // sqlx pings every connection it hands out, a round trip as dear as the statement
+            // that follows. A connection back from use a moment ago was pinged on its return
+            // (sqlx always does that), so only one that sat idle is checked: one broken
+            // meanwhile (a database restart) is then replaced instead of failing a call.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_lazy_with(config.options());
         Ok(Self { pool })
     }
@@ -224,46 +241,6 @@ impl PgStore {
                 (false, true, true) => ReplaceProfile::Stale,
             },
         )
-    }
-
-    async fn update_lockout_once(
-        &self,
-        key: &str,
-        update: &(dyn for<'r> Fn(&'r LockoutRecord) -> LockoutRecord + Send + Sync),
-    ) -> Result<(LockoutRecord, LockoutRecord), Failure> {
-        let mut tx = self.begin().await?;
-        // Insert-or-lock in one statement: the row exists and is ours until the commit.
-        let row = sqlx::query(&format!(
-            "INSERT INTO lockouts (user_key) VALUES ($1) \
-             ON CONFLICT (user_key) DO UPDATE SET user_key = excluded.user_key \
-             RETURNING {LOCKOUT_COLUMNS}"
-        ))
-        .bind(key)
-        .fetch_one(&mut *tx)
-        .await?;
-        // A state that does not read counts as no failures rather than blocking sign-in.
-        let before = rows::lockout(&row).unwrap_or_default();
-        let after = update(&before);
-        if after == LockoutRecord::default() {
-            sqlx::query("DELETE FROM lockouts WHERE user_key = $1")
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            sqlx::query(
-                "UPDATE lockouts SET consecutive_failures = $2, locked_until_ms = $3, \
-                 last_failure_ms = $4, in_flight = $5 WHERE user_key = $1",
-            )
-            .bind(key)
-            .bind(i64::from(after.consecutive_failures))
-            .bind(after.locked_until_ms)
-            .bind(after.last_failure_ms)
-            .bind(rows::in_flight(&after))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok((before, after))
     }
 }
 

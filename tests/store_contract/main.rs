@@ -12,6 +12,7 @@ mod embedded;
 mod pg_db;
 mod races;
 mod records;
+mod sign_in;
 
 use std::sync::Arc;
 
@@ -64,6 +65,10 @@ macro_rules! contract_tests {
             races::delete_user_and_insert_profile_never_both_win,
             races::concurrent_lockout_updates_lose_no_increment,
             races::one_of_racing_imports_wins,
+            sign_in::settle_attempt_applies_to_the_stored_state_whatever_was_expected,
+            sign_in::a_successful_settlement_records_the_last_use,
+            sign_in::concurrent_settlements_from_one_expected_state_lose_no_increment,
+            sign_in::profile_and_policy_outcomes,
         ]);
     };
     (@each $name:ident, $backend:ty, [$($module:ident :: $test:ident),* $(,)?]) => {

@@ -18,7 +18,7 @@ const RACERS: usize = 16;
 
 /// Runs `op(i)` for i in 0..n at once (released together by a barrier) and returns the results
 /// in order of i.
-async fn race<T, F, Fut>(n: usize, op: F) -> Vec<T>
+pub(crate) async fn race<T, F, Fut>(n: usize, op: F) -> Vec<T>
 where
     T: Send + 'static,
     F: Fn(usize) -> Fut,

@@ -176,27 +176,29 @@ pub(super) async fn admit(
     rule: LockoutRule,
     key: &str,
 ) -> Result<Admission, IamError> {
+    let attempt_of = |lease| Attempt {
+        store: Arc::clone(store),
+        key: key.to_owned(),
+        lease,
+    };
     if rule.threshold == 0 {
-        return Ok(Admission::Admitted(Attempt { lease: None }));
+        return Ok(Admission::Admitted(attempt_of(None)));
     }
     let now_ms = clock.now_ms();
     let attempt = InFlightAttempt {
         id: rand::random(),
         lease_until_ms: now_ms.saturating_add(to_ms_duration(ATTEMPT_LEASE)),
     };
-    let (before, _) = store
+    let (before, after) = store
         .update_lockout(key, &|state| rule.admit(state, attempt, now_ms))
         .await?;
     match rule.decide(&before, now_ms) {
-        Decision::Admit => Ok(Admission::Admitted(Attempt {
-            lease: Some(Lease {
-                store: Arc::clone(store),
-                clock: Arc::clone(clock),
-                rule,
-                key: key.to_owned(),
-                id: attempt.id,
-            }),
-        })),
+        Decision::Admit => Ok(Admission::Admitted(attempt_of(Some(Lease {
+            clock: Arc::clone(clock),
+            rule,
+            id: attempt.id,
+            admitted: after,
+        })))),
         Decision::Locked { until_ms } => Ok(Admission::Locked(Duration::from_millis(
             (until_ms - now_ms).unsigned_abs(),
         ))),
@@ -210,25 +212,34 @@ pub(super) async fn admit(
 /// error, or the caller's future dropped mid-hash), it settles as abandoned on a spawned task.
 #[must_use = "an attempt must be settled with its outcome"]
 pub(super) struct Attempt {
+    store: Arc<dyn Store>,
+    key: String,
     /// None when lockout is off.
     lease: Option<Lease>,
 }
 
 struct Lease {
-    store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     rule: LockoutRule,
-    key: String,
     id: u64,
+    /// The state the admission left: what settling most likely finds.
+    admitted: LockoutRecord,
 }
 
 impl Lease {
-    async fn settle(&self, how: Settlement) -> Result<(), IamError> {
+    async fn settle(
+        &self,
+        store: &dyn Store,
+        key: &str,
+        how: Settlement,
+        signed_in_at_ms: Option<i64>,
+    ) -> Result<(), IamError> {
         let now_ms = self.clock.now_ms();
         let (rule, id) = (self.rule, self.id);
-        let (before, after) = self
-            .store
-            .update_lockout(&self.key, &|state| rule.settle(state, id, how, now_ms))
+        let (before, after) = store
+            .settle_attempt(key, &self.admitted, signed_in_at_ms, &|state| {
+                rule.settle(state, id, how, now_ms)
+            })
             .await?;
         if after.locked_until_ms > now_ms && after.locked_until_ms != before.locked_until_ms {
             crate::meter::lockout();
@@ -238,9 +249,32 @@ impl Lease {
 }
 
 impl Attempt {
-    pub(super) async fn settle(mut self, how: Settlement) -> Result<(), IamError> {
-        if let Some(lease) = &self.lease {
-            lease.settle(how).await?;
+    pub(super) async fn settle(self, how: Settlement) -> Result<(), IamError> {
+        self.settle_and_stamp(how, None).await
+    }
+
+    /// Settles a successful sign-in and records it as the user's last use, in one store step.
+    pub(super) async fn signed_in(self, at_ms: i64) -> Result<(), IamError> {
+        self.settle_and_stamp(Settlement::Success, Some(at_ms))
+            .await
+    }
+
+    async fn settle_and_stamp(
+        mut self,
+        how: Settlement,
+        signed_in_at_ms: Option<i64>,
+    ) -> Result<(), IamError> {
+        match &self.lease {
+            Some(lease) => {
+                lease
+                    .settle(&*self.store, &self.key, how, signed_in_at_ms)
+                    .await?
+            }
+            None => {
+                if let Some(at_ms) = signed_in_at_ms {
+                    self.store.touch_user(&self.key, at_ms).await?;
+                }
+            }
         }
         // Only now: if this future is dropped during the update, `Drop` releases the attempt
         // (idempotent, by id) and never counts a failure twice.
@@ -256,8 +290,9 @@ impl Drop for Attempt {
         };
         // Without a runtime (shutting down) the lease ends the attempt instead.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (store, key) = (Arc::clone(&self.store), std::mem::take(&mut self.key));
             runtime.spawn(async move {
-                if let Err(e) = lease.settle(Settlement::Abandoned).await {
+                if let Err(e) = lease.settle(&*store, &key, Settlement::Abandoned, None).await {
                     tracing::warn!(error = %e, "could not release an abandoned sign-in attempt; its lease will");
                 }
             });

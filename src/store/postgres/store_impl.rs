@@ -6,9 +6,9 @@ use sqlx::Row as _;
 use super::{
     super::{Import, Snapshot},
     DeleteProfile, DeleteUser, Failure, InsertProfile, InsertUser, LOCKOUT_COLUMNS, LockoutRecord,
-    POLICY_COLUMNS, PgStore, PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile,
-    ReplaceUser, Store, StoreResult, USER_COLUMNS, UserPage, UserRecord, is_foreign_key_violation,
-    profile_lookup_sql, retrying, rows,
+    LockoutUpdate, POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, ProfileLookup,
+    ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, USER_COLUMNS, UserPage,
+    UserRecord, is_foreign_key_violation, profile_lookup_sql, retrying, rows,
 };
 
 #[async_trait]
@@ -169,6 +169,47 @@ impl Store for PgStore {
         .await
     }
 
+    async fn profile_and_policy(
+        &self,
+        key: &str,
+    ) -> StoreResult<(ProfileLookup, Option<PolicyRecord>)> {
+        retrying(
+            "reading a login profile and the password policy",
+            || async {
+                let mut conn = self.conn().await?;
+                // One row whatever exists: the user (if any) with its profile (if any), and the
+                // policy (if any).
+                let row = sqlx::query(&format!(
+                    "SELECT u.user_key IS NOT NULL AS has_user, {USER_COLUMNS}, {PROFILE_COLUMNS}, \
+                 pol.singleton IS NOT NULL AS has_policy, {POLICY_COLUMNS} \
+                 FROM (SELECT $1::text AS user_key) k \
+                 LEFT JOIN users u ON u.user_key = k.user_key \
+                 LEFT JOIN login_profiles p ON p.user_key = u.user_key \
+                 LEFT JOIN account_password_policy pol ON true"
+                ))
+                .bind(key)
+                .fetch_one(&mut *conn)
+                .await?;
+                let lookup = if row.try_get("has_user")? {
+                    let user = rows::user(&row)?;
+                    match rows::profile(&row)? {
+                        Some(profile) => ProfileLookup::Found(user, profile),
+                        None => ProfileLookup::NoProfile(user),
+                    }
+                } else {
+                    ProfileLookup::NoUser
+                };
+                let policy = if row.try_get("has_policy")? {
+                    Some(rows::policy(&row)?)
+                } else {
+                    None
+                };
+                Ok((lookup, policy))
+            },
+        )
+        .await
+    }
+
     async fn insert_profile(
         &self,
         key: &str,
@@ -323,10 +364,24 @@ impl Store for PgStore {
     async fn update_lockout(
         &self,
         key: &str,
-        update: &(dyn for<'r> Fn(&'r LockoutRecord) -> LockoutRecord + Send + Sync),
+        update: LockoutUpdate<'_>,
     ) -> StoreResult<(LockoutRecord, LockoutRecord)> {
         retrying("updating a lockout state", || {
-            self.update_lockout_once(key, update)
+            self.update_lockout_once(key, None, None, update)
+        })
+        .await
+    }
+
+    async fn settle_attempt(
+        &self,
+        key: &str,
+        expected: &LockoutRecord,
+        signed_in_at_ms: Option<i64>,
+        update: LockoutUpdate<'_>,
+    ) -> StoreResult<(LockoutRecord, LockoutRecord)> {
+        // One statement on the common path: the lockout swap and the last-use stamp together.
+        retrying("settling a sign-in attempt", || {
+            self.update_lockout_once(key, Some(expected), signed_in_at_ms, update)
         })
         .await
     }
