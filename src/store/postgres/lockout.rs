@@ -92,7 +92,8 @@ impl PgStore {
 }
 
 /// Writes `after` where the row still holds `seen`, in one autocommitted statement that also
-/// stamps the sign-in when there is one; false when the row holds something else.
+/// stamps the sign-in when there is one; false (and nothing written) when the row holds
+/// something else.
 async fn swap(
     conn: &mut PgConnection,
     key: &str,
@@ -100,34 +101,41 @@ async fn swap(
     after: &LockoutRecord,
     signed_in_at_ms: Option<i64>,
 ) -> Result<bool, Failure> {
-    // $1 the key, $2 the sign-in, $3-$6 the new state, $7-$10 the state seen. A data-modifying
-    // WITH runs whether or not the swap matches; stamping twice is harmless.
-    let stamp = "WITH stamped AS (UPDATE users SET password_last_used_ms = $2 \
-                 WHERE user_key = $1 AND $2::bigint IS NOT NULL)";
+    // $1 the key, $2 the sign-in, $3-$6 the new state, $7-$10 the state seen. The stamp
+    // depends on the swap, so a swap that missed (and is retried) stamps nothing.
+    let stamped = |write: String| {
+        format!(
+            "WITH swapped AS ({write} RETURNING 1), \
+             stamped AS (UPDATE users SET password_last_used_ms = $2 WHERE user_key = $1 \
+               AND $2::bigint IS NOT NULL AND EXISTS (SELECT 1 FROM swapped)) \
+             SELECT count(*) AS swapped FROM swapped"
+        )
+    };
     let unchanged = "user_key = $1 AND consecutive_failures = $7 AND locked_until_ms = $8 \
                      AND last_failure_ms = $9 AND in_flight = $10";
     let unset = *after == LockoutRecord::default();
     let statement = match seen {
         Seen::Absent if unset => {
-            if signed_in_at_ms.is_some() {
-                sqlx::query(&format!("{stamp} SELECT 1"))
+            if let Some(at_ms) = signed_in_at_ms {
+                sqlx::query("UPDATE users SET password_last_used_ms = $2 WHERE user_key = $1")
                     .bind(key)
-                    .bind(signed_in_at_ms)
+                    .bind(at_ms)
                     .execute(&mut *conn)
                     .await?;
             }
             return Ok(true);
         }
-        Seen::Absent => format!(
-            "{stamp} INSERT INTO lockouts (user_key, consecutive_failures, locked_until_ms, \
+        Seen::Absent => stamped(
+            "INSERT INTO lockouts (user_key, consecutive_failures, locked_until_ms, \
              last_failure_ms, in_flight) VALUES ($1, $3, $4, $5, $6) \
              ON CONFLICT (user_key) DO NOTHING"
+                .to_owned(),
         ),
-        Seen::Row { .. } if unset => format!("{stamp} DELETE FROM lockouts WHERE {unchanged}"),
-        Seen::Row { .. } => format!(
-            "{stamp} UPDATE lockouts SET consecutive_failures = $3, locked_until_ms = $4, \
+        Seen::Row { .. } if unset => stamped(format!("DELETE FROM lockouts WHERE {unchanged}")),
+        Seen::Row { .. } => stamped(format!(
+            "UPDATE lockouts SET consecutive_failures = $3, locked_until_ms = $4, \
              last_failure_ms = $5, in_flight = $6 WHERE {unchanged}"
-        ),
+        )),
     };
     let mut query = sqlx::query(&statement)
         .bind(key)
@@ -149,7 +157,8 @@ async fn swap(
             .bind(*last_failure_ms)
             .bind(in_flight);
     }
-    Ok(query.execute(&mut *conn).await?.rows_affected() == 1)
+    let swapped: i64 = query.fetch_one(&mut *conn).await?.try_get("swapped")?;
+    Ok(swapped == 1)
 }
 
 /// The update under the row lock, in a transaction: for when racing updates keep changing the
