@@ -49,10 +49,15 @@ impl PgConfig {
         self.url
             .connect_options()
             .application_name("loginprofiled")
-            .options([(
-                "statement_timeout",
-                format!("{}ms", self.statement_timeout.as_millis()),
-            )])
+            .options([
+                (
+                    "statement_timeout",
+                    format!("{}ms", self.statement_timeout.as_millis()),
+                ),
+                // The server's notices (such as "relation _sqlx_migrations already exists,
+                // skipping" on every start) would reach the log at INFO; warnings still do.
+                ("client_min_messages", "warning".to_owned()),
+            ])
             .log_statements(tracing::log::LevelFilter::Trace)
     }
 
