@@ -279,6 +279,42 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// shutdown.
     async fn flush(&self) -> StoreResult<()>;
 
+    /// Hands every user, with its login profile, to `each` in key order, and returns the
+    /// policy: what `loginprofiled export` writes. A backend that can reads all of it from one
+    /// consistent view, whatever is written meanwhile; this default reads page by page (the
+    /// embedded store is exported while no server holds it), leaving out users deleted between
+    /// a page and their profile. An error from `each` ends the read and is returned.
+    async fn read_all(
+        &self,
+        each: &mut (dyn FnMut(SnapshotUser) -> anyhow::Result<()> + Send),
+    ) -> StoreResult<Option<PolicyRecord>> {
+        const PAGE: usize = 1000;
+        let mut after = None;
+        loop {
+            let page = self.list_users("", after.as_deref(), PAGE).await?;
+            for listed in &page.users {
+                let key = listed.user_name.to_ascii_lowercase();
+                match self.profile(&key).await? {
+                    ProfileLookup::NoUser => {}
+                    ProfileLookup::NoProfile(user) => each(SnapshotUser {
+                        key,
+                        user,
+                        profile: None,
+                    })?,
+                    ProfileLookup::Found(user, profile) => each(SnapshotUser {
+                        key,
+                        user,
+                        profile: Some(profile),
+                    })?,
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return self.policy().await,
+            }
+        }
+    }
+
     /// Writes a whole snapshot into an empty store. `Imported`: every user, profile and the
     /// policy of the snapshot are stored and durable. `NotEmpty`: nothing was written, because
     /// the store holds a user, a login profile or the policy, or another import is under way;

@@ -2,7 +2,7 @@
 //! their history) and password policy as JSON lines (the module `lines` gives the format), so
 //! that users move from one store to another without anyone resetting a password.
 //!
-//! Export reads through the `Store` trait, a page of users at a time. Import reads and checks
+//! Export reads through the `Store` trait (`Store::read_all`: one consistent view on PostgreSQL). Import reads and checks
 //! the whole input first (`parse`), then writes it with one `Store::import`: into an empty
 //! store only, all of it or nothing.
 
@@ -17,15 +17,12 @@ use std::{
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::store::{Import, ProfileLookup, Store};
+use crate::store::{Import, Store};
 
 mod lines;
 mod parse;
 
 use lines::{End, Header, Policy, Profile, Typed, User};
-
-/// Users read from the store at a time.
-const PAGE: usize = 1000;
 
 /// What an export or import held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +44,7 @@ impl std::fmt::Display for Counts {
 }
 
 /// Writes everything `store` holds to `out` as JSON lines, ending with the `end` line.
-pub async fn export(store: &dyn Store, out: &mut impl Write) -> anyhow::Result<Counts> {
+pub async fn export(store: &dyn Store, out: &mut (impl Write + Send)) -> anyhow::Result<Counts> {
     let header = Header {
         format: lines::FORMAT.to_owned(),
         version: lines::VERSION,
@@ -58,35 +55,22 @@ pub async fn export(store: &dyn Store, out: &mut impl Write) -> anyhow::Result<C
         profiles: 0,
         policy: false,
     };
-    let mut after = None;
-    loop {
-        let page = store.list_users("", after.as_deref(), PAGE).await?;
-        for listed in &page.users {
-            // The user and its profile as one read saw them; a user deleted since the page
-            // was read is left out.
-            match store
-                .profile(&listed.user_name.to_ascii_lowercase())
-                .await?
-            {
-                ProfileLookup::NoUser => {}
-                ProfileLookup::NoProfile(user) => {
-                    write_line(out, "user", &User::from(&user))?;
-                    counts.users += 1;
-                }
-                ProfileLookup::Found(user, profile) => {
-                    write_line(out, "user", &User::from(&user))?;
-                    write_line(out, "profile", &Profile::new(&user.user_name, &profile))?;
-                    counts.users += 1;
-                    counts.profiles += 1;
-                }
+    let policy = store
+        .read_all(&mut |entry| {
+            write_line(out, "user", &User::from(&entry.user))?;
+            counts.users += 1;
+            if let Some(profile) = &entry.profile {
+                write_line(
+                    out,
+                    "profile",
+                    &Profile::new(&entry.user.user_name, profile),
+                )?;
+                counts.profiles += 1;
             }
-        }
-        match page.next_after {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
-    if let Some(policy) = store.policy().await? {
+            Ok(())
+        })
+        .await?;
+    if let Some(policy) = policy {
         write_line(out, "policy", &Policy::from(&policy))?;
         counts.policy = true;
     }
@@ -118,7 +102,7 @@ pub async fn export_to(
 ) -> anyhow::Result<Counts> {
     let Some(path) = path else {
         let store = open()?;
-        let mut out = BufWriter::new(io::stdout().lock());
+        let mut out = BufWriter::new(io::stdout());
         return export(&*store, &mut out).await;
     };
     let file = OpenOptions::new()

@@ -9,8 +9,8 @@ use metrics::histogram;
 use super::STORE_SECONDS;
 use crate::store::{
     DeleteProfile, DeleteUser, Import, InsertProfile, InsertUser, LockoutRecord, LockoutUpdate,
-    PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Snapshot, Store,
-    StoreResult, UserPage, UserRecord,
+    PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Snapshot,
+    SnapshotUser, Store, StoreResult, UserPage, UserRecord,
 };
 
 /// Times every call of the store it wraps into `loginprofiled_store_seconds{operation}`.
@@ -170,6 +170,13 @@ impl Store for TimedStore {
 
     async fn flush(&self) -> StoreResult<()> {
         timed("flush", self.0.flush()).await
+    }
+
+    async fn read_all(
+        &self,
+        each: &mut (dyn FnMut(SnapshotUser) -> anyhow::Result<()> + Send),
+    ) -> StoreResult<Option<PolicyRecord>> {
+        timed("read_all", self.0.read_all(each)).await
     }
 
     async fn import(&self, snapshot: Snapshot) -> StoreResult<Import> {

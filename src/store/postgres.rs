@@ -21,6 +21,7 @@ use super::{
 mod errors;
 mod import;
 mod lockout;
+mod read_all;
 mod rows;
 mod schema;
 mod url;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use loginprofiled::store::{self, Import, PgStore, ProfileLookup, Store, StoreConfig};
+use loginprofiled::store::{self, Import, PgStore, ProfileLookup, ReplaceUser, Store, StoreConfig};
 
 use crate::{Backend, pg_db::TestDb};
 
@@ -71,4 +71,51 @@ async fn profile_lookup_only_finds_the_users_profile_finds() {
     assert!(!store.profile_lookup_only(&missing).await.unwrap());
     let found = store.profile(&missing).await.unwrap();
     assert!(matches!(found, ProfileLookup::NoUser));
+}
+
+/// An export while replicas serve is one consistent view: what is created, deleted or renamed
+/// after it began is not in it, whatever the order of keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_all_is_one_view_whatever_is_written_meanwhile() {
+    if !PgBackend::available().await {
+        return;
+    }
+    let db = TestDb::create();
+    let store = open(&db).await;
+    let whole = crate::records::snapshot(6);
+    assert_eq!(store.import(whole.clone()).await.unwrap(), Import::Imported);
+    let writer = store.clone();
+    let mut keys = Vec::new();
+    let runtime = tokio::runtime::Handle::current();
+    let policy = store
+        .read_all(&mut |entry| {
+            if keys.is_empty() {
+                // After the first row: a later user goes, a new one comes, a third is renamed
+                // and the policy is removed, each committed at once.
+                tokio::task::block_in_place(|| {
+                    runtime.block_on(async {
+                        let gone = crate::records::key("User005");
+                        writer.delete_profile(&gone).await.unwrap();
+                        writer.delete_user(&gone).await.unwrap();
+                        let new = crate::records::user("Zed", "/");
+                        writer.insert_user("zed", new).await.unwrap();
+                        let old = writer.user("user003").await.unwrap().unwrap();
+                        let renamed = loginprofiled::store::UserRecord {
+                            user_name: "Aaron".to_owned(),
+                            ..old.clone()
+                        };
+                        let moved = writer.replace_user("user003", "aaron", &old, renamed);
+                        assert_eq!(moved.await.unwrap(), ReplaceUser::Replaced);
+                        assert!(writer.delete_policy().await.unwrap());
+                    })
+                });
+            }
+            keys.push(entry.key);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let expected: Vec<String> = whole.users.iter().map(|u| u.key.clone()).collect();
+    assert_eq!(keys, expected, "the store as it was when the read began");
+    assert_eq!(policy, whole.policy);
 }

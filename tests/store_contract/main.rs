@@ -11,6 +11,7 @@ mod embedded;
 #[path = "../api/helpers/pg.rs"]
 mod pg_db;
 mod races;
+mod read_all;
 mod records;
 mod sign_in;
 
@@ -69,6 +70,7 @@ macro_rules! contract_tests {
             sign_in::a_successful_settlement_records_the_last_use,
             sign_in::concurrent_settlements_from_one_expected_state_lose_no_increment,
             sign_in::profile_and_policy_outcomes,
+            read_all::read_all_hands_over_every_user_in_key_order_and_the_policy,
         ]);
     };
     (@each $name:ident, $backend:ty, [$($module:ident :: $test:ident),* $(,)?]) => {

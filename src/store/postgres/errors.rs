@@ -93,17 +93,11 @@ where
                 tokio::time::sleep(pause + Duration::from_micros(jitter)).await;
                 pause *= 2;
             }
-            Err(Failure::Sql(error)) => {
-                let gave_up = is_retryable(&error);
-                let error = store_error(error, what);
-                return Err(if gave_up {
-                    error.context(format!("still conflicting after {ATTEMPTS} attempts"))
-                } else {
-                    error
-                });
+            Err(Failure::Sql(error)) if is_retryable(&error) => {
+                return Err(store_error(error, what)
+                    .context(format!("still conflicting after {ATTEMPTS} attempts")));
             }
-            Err(Failure::Acquire(error)) => return Err(acquire_error(error)),
-            Err(Failure::Other(error)) => return Err(error.context(what)),
+            Err(failure) => return Err(failure.into_store_error(what)),
         }
     }
     unreachable!("the loop returns")
@@ -118,6 +112,17 @@ pub(super) enum Failure {
     Sql(sqlx::Error),
     /// A stored row could not be read back as a record.
     Other(anyhow::Error),
+}
+
+impl Failure {
+    /// The store error this failure is, for `what` the caller was doing.
+    pub(super) fn into_store_error(self, what: &'static str) -> anyhow::Error {
+        match self {
+            Self::Sql(error) => store_error(error, what),
+            Self::Acquire(error) => acquire_error(error),
+            Self::Other(error) => error.context(what),
+        }
+    }
 }
 
 impl From<sqlx::Error> for Failure {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::Row as _;
 
 use super::{
-    super::{Import, Snapshot},
+    super::{Import, Snapshot, SnapshotUser},
     DeleteProfile, DeleteUser, Failure, InsertProfile, InsertUser, LOCKOUT_COLUMNS, LockoutRecord,
     LockoutUpdate, POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, ProfileLookup,
     ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, USER_COLUMNS, UserPage,
@@ -424,6 +424,16 @@ impl Store for PgStore {
     async fn flush(&self) -> StoreResult<()> {
         // Every write was committed before it returned.
         Ok(())
+    }
+
+    async fn read_all(
+        &self,
+        each: &mut (dyn FnMut(SnapshotUser) -> anyhow::Result<()> + Send),
+    ) -> StoreResult<Option<PolicyRecord>> {
+        // Not retried: `each` has seen rows by the time anything fails.
+        self.read_all_once(each)
+            .await
+            .map_err(|failure| failure.into_store_error("reading the whole store"))
     }
 
     async fn import(&self, snapshot: Snapshot) -> StoreResult<Import> {

@@ -1,0 +1,51 @@
+//! The whole store in one consistent view, for `loginprofiled export` while replicas serve.
+
+use sqlx::Row as _;
+use tokio_stream::StreamExt as _;
+
+use super::{Failure, POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, USER_COLUMNS, rows};
+use crate::store::SnapshotUser;
+
+impl PgStore {
+    /// Every user with its profile, then the policy, in one read-only REPEATABLE READ
+    /// transaction: a user renamed or created during the export is in it once or not at all,
+    /// never half.
+    pub(super) async fn read_all_once(
+        &self,
+        each: &mut (dyn FnMut(SnapshotUser) -> anyhow::Result<()> + Send),
+    ) -> Result<Option<PolicyRecord>, Failure> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        // One statement streams every row: the service's statement timeout would cut it short.
+        sqlx::query("SET LOCAL statement_timeout = 0")
+            .execute(&mut *tx)
+            .await?;
+        let everyone = format!(
+            "SELECT u.user_key, {USER_COLUMNS}, {PROFILE_COLUMNS} FROM users u \
+             LEFT JOIN login_profiles p ON p.user_key = u.user_key ORDER BY u.user_key"
+        );
+        {
+            let mut found = sqlx::query(&everyone).fetch(&mut *tx);
+            while let Some(row) = found.next().await {
+                let row = row?;
+                each(SnapshotUser {
+                    key: row.try_get("user_key")?,
+                    user: rows::user(&row)?,
+                    profile: rows::profile(&row)?,
+                })?;
+            }
+        }
+        let policy = sqlx::query(&format!(
+            "SELECT {POLICY_COLUMNS} FROM account_password_policy"
+        ))
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(rows::policy)
+        .transpose()?;
+        tx.commit().await?;
+        Ok(policy)
+    }
+}
