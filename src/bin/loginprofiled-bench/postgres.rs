@@ -209,6 +209,7 @@ async fn small_runs(
         report.runs.push((name.to_owned(), measured));
     }
 
+    report.argon2_one_server = crate::argon2_so_far();
     // A second replica, the load split evenly across both.
     let second = service::Running::start(config).await?;
     let addrs = [first.addr, second.addr];
