@@ -40,8 +40,3 @@ pub mod store;
 pub mod telemetry;
 pub mod tls;
 pub mod transfer;
-
-/// mimalloc for every binary that links the library: a gRPC call is dozens of small
-/// allocations (frames, headers, messages), where glibc's malloc took a tenth of the CPU.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
