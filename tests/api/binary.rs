@@ -22,6 +22,9 @@ pub struct Binary {
     pub socket: PathBuf,
     /// Where its stderr goes (appended to by every start in the same directory).
     stderr: PathBuf,
+    /// Set when `stderr` is a log of this harness's own outside the test's directory: removed
+    /// when the process is dropped, unless the test is failing (then it is there to read).
+    outside_log: bool,
 }
 
 impl Binary {
@@ -77,6 +80,7 @@ impl Binary {
             .unwrap();
         let mut binary = Self::spawn_with(dir, &dir.join("lpd.sock"), extra, &[], log.into());
         binary.stderr = stderr;
+        binary.outside_log = true;
         binary
     }
 
@@ -115,6 +119,7 @@ impl Binary {
             socket: socket.to_owned(),
             // Not captured to a file; see `spawn`.
             stderr: dir.join("stderr.log"),
+            outside_log: false,
         }
     }
 
@@ -221,5 +226,8 @@ impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if self.outside_log && !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.stderr);
+        }
     }
 }
