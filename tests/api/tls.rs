@@ -1,7 +1,9 @@
 //! TLS and mutual TLS on both listeners: real tonic and rustls clients, certificates made by
 //! the test (see `pki`), handshake failures that must not stop the server, certificate callers,
-//! rotation in place, and the plaintext health port.
+//! rotation in place (of the certificate here, of the client CA in `client_ca`), and the
+//! plaintext health port.
 
+mod client_ca;
 mod pki;
 
 use std::{
@@ -97,6 +99,35 @@ impl Setup {
         identity: Option<&Pem>,
     ) -> io::Result<TlsStream<TcpStream>> {
         tls_connect(&self.ca.pem, addr, alpn, identity).await
+    }
+
+    /// A channel on one gRPC connection, never re-made (a second connect fails its calls), so
+    /// calls on it show that connection still works; and how many connects it tried.
+    async fn one_connection(
+        &self,
+        addr: SocketAddr,
+        identity: Option<&Pem>,
+    ) -> (Channel, Arc<AtomicUsize>) {
+        let connects = Arc::new(AtomicUsize::new(0));
+        let (ca_pem, identity) = (self.ca.pem.clone(), identity.cloned());
+        let channel = Endpoint::from_static("http://localhost")
+            .connect_with_connector(tower::service_fn({
+                let connects = connects.clone();
+                move |_| {
+                    let (connects, ca_pem, identity) =
+                        (connects.clone(), ca_pem.clone(), identity.clone());
+                    async move {
+                        if connects.fetch_add(1, Ordering::SeqCst) > 0 {
+                            return Err(io::Error::other("this test allows one connection only"));
+                        }
+                        let stream = tls_connect(&ca_pem, addr, b"h2", identity.as_ref()).await?;
+                        Ok::<_, io::Error>(TokioIo::new(stream))
+                    }
+                }
+            }))
+            .await
+            .unwrap();
+        (channel, connects)
     }
 }
 
@@ -298,24 +329,7 @@ async fn a_renewed_certificate_is_served_to_new_connections_while_open_ones_keep
     let app = setup.app(false, None).await;
     let first = der(&setup.server);
 
-    // One connection, never re-made: a second connect would fail the calls below.
-    let connects = Arc::new(AtomicUsize::new(0));
-    let open = {
-        let (ca_pem, addr, connects) = (setup.ca.pem.clone(), app.addr, connects.clone());
-        Endpoint::from_static("http://localhost")
-            .connect_with_connector(tower::service_fn(move |_| {
-                let (connects, ca_pem) = (connects.clone(), ca_pem.clone());
-                async move {
-                    if connects.fetch_add(1, Ordering::SeqCst) > 0 {
-                        return Err(io::Error::other("this test allows one connection only"));
-                    }
-                    let stream = tls_connect(&ca_pem, addr, b"h2", None).await?;
-                    Ok::<_, io::Error>(TokioIo::new(stream))
-                }
-            }))
-            .await
-            .unwrap()
-    };
+    let (open, connects) = setup.one_connection(app.addr, None).await;
     list_users(open.clone()).await.unwrap();
 
     let renewed = setup
