@@ -1,10 +1,9 @@
 //! TLS and mutual TLS on both listeners: real tonic and rustls clients, certificates made by
 //! the test (see `pki`), handshake failures that must not stop the server, certificate callers,
-//! rotation in place (of the certificate here, of the client CA in `client_ca`), and the
-//! plaintext health port.
+//! rotation in place (in `rotation`), and the plaintext health port.
 
-mod client_ca;
 mod pki;
+mod rotation;
 
 use std::{
     io,
@@ -100,35 +99,6 @@ impl Setup {
     ) -> io::Result<TlsStream<TcpStream>> {
         tls_connect(&self.ca.pem, addr, alpn, identity).await
     }
-
-    /// A channel on one gRPC connection, never re-made (a second connect fails its calls), so
-    /// calls on it show that connection still works; and how many connects it tried.
-    async fn one_connection(
-        &self,
-        addr: SocketAddr,
-        identity: Option<&Pem>,
-    ) -> (Channel, Arc<AtomicUsize>) {
-        let connects = Arc::new(AtomicUsize::new(0));
-        let (ca_pem, identity) = (self.ca.pem.clone(), identity.cloned());
-        let channel = Endpoint::from_static("http://localhost")
-            .connect_with_connector(tower::service_fn({
-                let connects = connects.clone();
-                move |_| {
-                    let (connects, ca_pem, identity) =
-                        (connects.clone(), ca_pem.clone(), identity.clone());
-                    async move {
-                        if connects.fetch_add(1, Ordering::SeqCst) > 0 {
-                            return Err(io::Error::other("this test allows one connection only"));
-                        }
-                        let stream = tls_connect(&ca_pem, addr, b"h2", identity.as_ref()).await?;
-                        Ok::<_, io::Error>(TokioIo::new(stream))
-                    }
-                }
-            }))
-            .await
-            .unwrap();
-        (channel, connects)
-    }
 }
 
 /// A raw rustls connection to `addr` offering `alpn`, checking the server's certificate (for
@@ -163,17 +133,6 @@ async fn tls_connect(
     TlsConnector::from(Arc::new(config))
         .connect(ServerName::try_from("localhost").unwrap(), tcp)
         .await
-}
-
-/// The certificate the server presented on a connection.
-fn served_cert(stream: &TlsStream<TcpStream>) -> Vec<u8> {
-    stream.get_ref().1.peer_certificates().unwrap()[0].to_vec()
-}
-
-fn der(pem: &Pem) -> Vec<u8> {
-    CertificateDer::from_pem_slice(pem.cert.as_bytes())
-        .unwrap()
-        .to_vec()
 }
 
 async fn list_users(channel: Channel) -> Result<(), tonic::Status> {
@@ -321,47 +280,6 @@ async fn a_certificate_named_in_the_tokens_file_calls_with_its_scopes_otherwise_
         .list_users(ListUsersRequest::default())
         .await
         .unwrap();
-}
-
-#[tokio::test]
-async fn a_renewed_certificate_is_served_to_new_connections_while_open_ones_keep_working() {
-    let setup = setup();
-    let app = setup.app(false, None).await;
-    let first = der(&setup.server);
-
-    let (open, connects) = setup.one_connection(app.addr, None).await;
-    list_users(open.clone()).await.unwrap();
-
-    let renewed = setup
-        .ca
-        .server(tempfile::tempdir().unwrap().path(), "second");
-    renewed.write_over(&setup.server);
-    let written = Instant::now();
-    loop {
-        let stream = setup.connect(app.addr, b"h2", None).await.unwrap();
-        if served_cert(&stream) == der(&renewed) {
-            break;
-        }
-        assert_eq!(served_cert(&stream), first);
-        assert!(
-            written.elapsed() < Duration::from_secs(10),
-            "the renewed certificate was not served within 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    list_users(open.clone()).await.unwrap();
-
-    // A broken renewal: new connections keep the last good certificate.
-    std::fs::write(
-        &setup.server.key_path,
-        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-    )
-    .unwrap();
-    tokio::time::sleep(loginprofiled::tls::RELOAD_CHECK_INTERVAL * 3).await;
-    let stream = setup.connect(app.addr, b"h2", None).await.unwrap();
-    assert_eq!(served_cert(&stream), der(&renewed));
-    list_users(open).await.unwrap();
-    assert_eq!(connects.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
