@@ -184,7 +184,8 @@ pub struct ServeArgs {
     /// PEM private key of --tls-cert.
     #[arg(long, env = "LOGINPROFILED_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
-    /// PEM CA certificate(s): clients must present a certificate signed by one (mutual TLS).
+    /// PEM CA certificate(s): clients must present a certificate signed by one (mutual TLS);
+    /// re-read when it changes.
     #[arg(long, env = "LOGINPROFILED_TLS_CLIENT_CA")]
     pub tls_client_ca: Option<PathBuf>,
     /// Also serve plaintext gRPC health (grpc.health.v1.Health only) on HOST:PORT, for probes

@@ -7,13 +7,10 @@
 
 use std::{fmt, path::PathBuf, sync::Arc};
 
-use rustls::{
-    ServerConfig,
-    crypto::CryptoProvider,
-    server::{WebPkiClientVerifier, danger::ClientCertVerifier},
-};
+use rustls::{ServerConfig, crypto::CryptoProvider};
 
 mod accept;
+mod client_ca;
 mod peer;
 mod pem;
 mod reload;
@@ -22,6 +19,7 @@ pub use accept::{TlsConn, TlsListener, incoming};
 pub use peer::PeerInfo;
 pub use reload::RELOAD_CHECK_INTERVAL;
 
+use client_ca::ReloadingClientCa;
 use reload::ReloadingCert;
 
 /// The one crypto provider rustls uses here.
@@ -44,20 +42,20 @@ pub struct TlsFiles {
     pub client_ca: Option<PathBuf>,
 }
 
-/// Loaded TLS settings: the current certificate (swapped in place on rotation) and the client
-/// certificate verifier under mutual TLS.
+/// Loaded TLS settings: the current certificate and, under mutual TLS, the current client CA,
+/// each swapped in place on rotation.
 #[derive(Clone)]
 pub struct Tls {
     files: TlsFiles,
     cert: Arc<ReloadingCert>,
-    client_verifier: Option<Arc<dyn ClientCertVerifier>>,
+    client_ca: Option<Arc<ReloadingClientCa>>,
 }
 
 impl fmt::Debug for Tls {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tls")
             .field("files", &self.files)
-            .field("mutual", &self.client_verifier.is_some())
+            .field("mutual", &self.client_ca.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -75,23 +73,18 @@ impl Tls {
         let cert = ReloadingCert::load(&files.cert, &files.key, provider.clone())
             .map_err(|found| problems.extend(found))
             .ok();
-        let client_verifier = match &files.client_ca {
+        let client_ca = match &files.client_ca {
             None => Some(None),
-            Some(path) => pem::load_roots(path)
-                .and_then(|roots| {
-                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                        .build()
-                        .map_err(|e| format!("--tls-client-ca {}: {e}", path.display()))
-                })
-                .map(Some)
+            Some(path) => ReloadingClientCa::load(path, provider)
+                .map(|ca| Some(Arc::new(ca)))
                 .map_err(|problem| problems.push(problem))
                 .ok(),
         };
-        match (cert, client_verifier) {
-            (Some(cert), Some(client_verifier)) => Ok(Self {
+        match (cert, client_ca) {
+            (Some(cert), Some(client_ca)) => Ok(Self {
                 files: files.clone(),
                 cert: Arc::new(cert),
-                client_verifier,
+                client_ca,
             }),
             _ => Err(problems),
         }
@@ -99,16 +92,17 @@ impl Tls {
 
     /// Whether clients must present a certificate.
     pub fn is_mutual(&self) -> bool {
-        self.client_verifier.is_some()
+        self.client_ca.is_some()
     }
 
-    /// A server configuration offering `alpn`, on the current (and every future) certificate.
+    /// A server configuration offering `alpn`, on the current (and every future) certificate and
+    /// client CA.
     pub fn server_config(&self, alpn: &[&[u8]]) -> Arc<ServerConfig> {
         let builder = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .expect("ring supports the default protocol versions");
-        let builder = match &self.client_verifier {
-            Some(verifier) => builder.with_client_cert_verifier(verifier.clone()),
+        let builder = match &self.client_ca {
+            Some(client_ca) => builder.with_client_cert_verifier(client_ca.clone()),
             None => builder.with_no_client_auth(),
         };
         let mut config = builder.with_cert_resolver(self.cert.clone());
@@ -116,11 +110,18 @@ impl Tls {
         Arc::new(config)
     }
 
-    /// Re-reads the certificate and key every [`RELOAD_CHECK_INTERVAL`] and swaps in a changed
-    /// pair once it has stopped changing; a bad pair is logged and the old one kept. Never
-    /// returns.
+    /// Re-reads the certificate and key, and the client CA, every [`RELOAD_CHECK_INTERVAL`] and
+    /// swaps in a changed file once it has stopped changing; a bad one is logged and the old one
+    /// kept. Never returns.
     pub async fn watch(&self) {
-        self.cert.watch(&self.files.cert, &self.files.key).await;
+        let cert = self.cert.watch(&self.files.cert, &self.files.key);
+        let client_ca = async {
+            match &self.client_ca {
+                Some(client_ca) => client_ca.watch().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::join!(cert, client_ca);
     }
 }
 

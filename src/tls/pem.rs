@@ -46,12 +46,11 @@ pub(super) fn private_key(path: &Path, pem: &[u8]) -> Result<PrivateKeyDer<'stat
     })
 }
 
-/// The CA certificates clients' certificates must chain to.
-pub(super) fn load_roots(path: &Path) -> Result<RootCertStore, String> {
+/// The CA certificates in a PEM text, which clients' certificates must chain to.
+pub(super) fn roots(path: &Path, pem: &[u8]) -> Result<RootCertStore, String> {
     const FLAG: &str = "--tls-client-ca";
-    let pem = read(FLAG, path)?;
     let mut roots = RootCertStore::empty();
-    for cert in certificates(FLAG, path, &pem)? {
+    for cert in certificates(FLAG, path, pem)? {
         roots.add(cert).map_err(|e| {
             format!(
                 "{FLAG} {}: a certificate in it is unusable as a CA: {e}",

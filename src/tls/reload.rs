@@ -117,16 +117,14 @@ impl ReloadingCert {
 
     /// Polls the files and swaps in a changed, valid pair. Never returns.
     pub(super) async fn watch(&self, cert: &Path, key: &Path) {
-        let mut loaded = Pair::read(cert, key).map(|pair| pair.digest()).ok();
-        let mut seen = loaded;
-        let mut every = tokio::time::interval(RELOAD_CHECK_INTERVAL);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut changes = Changes::new(Pair::read(cert, key).map(|pair| pair.digest()).ok());
+        let mut every = checks();
         loop {
             every.tick().await;
             let pair = match Pair::read(cert, key) {
                 Ok(pair) => pair,
                 Err(problems) => {
-                    if seen.take().is_some() {
+                    if changes.unreadable() {
                         tracing::warn!(
                             problem = problems.join("; "),
                             "TLS files unreadable; keeping the certificate in use"
@@ -135,14 +133,9 @@ impl ReloadingCert {
                     continue;
                 }
             };
-            let digest = Some(pair.digest());
-            let settled = digest == seen;
-            seen = digest;
-            if !settled || digest == loaded {
+            if !changes.settled_change(pair.digest()) {
                 continue;
             }
-            // Tried once per distinct content, so a bad file is logged once, not every poll.
-            loaded = digest;
             match pair.certify(cert, key, &self.provider) {
                 Ok(certified) => {
                     *self
@@ -157,5 +150,48 @@ impl ReloadingCert {
                 ),
             }
         }
+    }
+}
+
+/// The ticks the files are looked at on, every [`RELOAD_CHECK_INTERVAL`] (the first at once).
+pub(super) fn checks() -> tokio::time::Interval {
+    let mut every = tokio::time::interval(RELOAD_CHECK_INTERVAL);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every
+}
+
+/// The digests of the contents last tried and last read, which tell a change worth loading
+/// from one still being written.
+pub(super) struct Changes {
+    loaded: Option<[u8; 32]>,
+    seen: Option<[u8; 32]>,
+}
+
+impl Changes {
+    /// Starting from the contents in use (`None` if they could not be read again).
+    pub(super) fn new(loaded: Option<[u8; 32]>) -> Self {
+        Self {
+            loaded,
+            seen: loaded,
+        }
+    }
+
+    /// Records a read; whether to load it now: it differs from what was last tried and the
+    /// previous read agrees (so a file caught half-written is not loaded). Each distinct content
+    /// is tried once, so a bad file is logged once, not every poll.
+    pub(super) fn settled_change(&mut self, digest: [u8; 32]) -> bool {
+        let digest = Some(digest);
+        let settled = digest == self.seen;
+        self.seen = digest;
+        if !settled || digest == self.loaded {
+            return false;
+        }
+        self.loaded = digest;
+        true
+    }
+
+    /// Records a failed read; whether it is the first since a good one (worth a warning).
+    pub(super) fn unreadable(&mut self) -> bool {
+        self.seen.take().is_some()
     }
 }

@@ -1,6 +1,17 @@
-use std::{path::Path, time::Duration};
+use std::{
+    io,
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use rcgen::{CertificateParams, KeyPair};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+};
+use rustls::{
+    pki_types::{CertificateDer, UnixTime},
+    server::danger::ClientCertVerifier,
+};
 
 use super::*;
 
@@ -145,5 +156,135 @@ async fn changed_files_replace_the_certificate_and_broken_ones_are_ignored() {
     let second = served_cert(&tls);
     assert_ne!(second, first);
     assert_eq!(peer::subject_names(&second.into()), vec!["second.example"]);
+    watching.abort();
+}
+
+/// A CA named `name`, written to `path`, and a client certificate it signed.
+fn write_ca(path: &Path, name: &str) -> CertificateDer<'static> {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name = DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, name);
+    std::fs::write(path, params.self_signed(&key).unwrap().pem()).unwrap();
+    let issuer = Issuer::new(params, key);
+    let client = CertificateParams::new(vec![format!("client.{name}")]).unwrap();
+    client
+        .signed_by(&KeyPair::generate().unwrap(), &issuer)
+        .unwrap()
+        .der()
+        .clone()
+}
+
+fn mutual(dir: &Path, ca: PathBuf) -> Tls {
+    let (cert, key, _) = write_pair(dir, "lpd.example");
+    Tls::load(&TlsFiles {
+        cert,
+        key,
+        client_ca: Some(ca),
+    })
+    .unwrap()
+}
+
+fn accepts(tls: &Tls, client: &CertificateDer<'_>) -> bool {
+    let client_ca = tls.client_ca.as_ref().unwrap();
+    client_ca
+        .verify_client_cert(client, &[], UnixTime::now())
+        .is_ok()
+}
+
+fn hints(tls: &Tls) -> Vec<Vec<u8>> {
+    let client_ca = tls.client_ca.as_ref().unwrap();
+    let hints = client_ca.root_hint_subjects();
+    hints.iter().map(|name| name.as_ref().to_vec()).collect()
+}
+
+/// What the thread's log records say, from now until the guard is dropped.
+fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    #[derive(Clone)]
+    struct Writer(Arc<Mutex<Vec<u8>>>);
+    impl io::Write for Writer {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let writer = Writer(logs.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+fn text(logs: &Mutex<Vec<u8>>) -> String {
+    String::from_utf8(logs.lock().unwrap().clone()).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_changed_client_ca_replaces_the_old_one_and_a_broken_one_is_ignored() {
+    let (logs, _guard) = capture_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let client_a = write_ca(&ca, "ca-a");
+    let ca_b = dir.path().join("ca-b.pem");
+    let client_b = write_ca(&ca_b, "ca-b");
+    let hints_b = hints(&mutual(tempfile::tempdir().unwrap().path(), ca_b.clone()));
+
+    let tls = mutual(dir.path(), ca.clone());
+    assert_ne!(hints(&tls), hints_b);
+    let watching = tokio::spawn({
+        let tls = tls.clone();
+        async move { tls.watch().await }
+    });
+    tokio::time::sleep(RELOAD_CHECK_INTERVAL * 3).await;
+    assert!(accepts(&tls, &client_a));
+    assert!(!accepts(&tls, &client_b), "CA B is not trusted yet");
+
+    // A new CA: trusted within two checks, and the old one no longer.
+    std::fs::copy(&ca_b, &ca).unwrap();
+    tokio::time::sleep(RELOAD_CHECK_INTERVAL * 2 + Duration::from_millis(100)).await;
+    assert!(accepts(&tls, &client_b), "CA B was not loaded");
+    assert!(!accepts(&tls, &client_a));
+    assert_eq!(hints(&tls), hints_b);
+    let logged = text(&logs);
+    assert!(logged.contains("INFO"), "{logged}");
+    assert!(logged.contains("TLS client CA reloaded"), "{logged}");
+    assert!(logged.contains(&ca.display().to_string()), "{logged}");
+
+    // Garbage: CA B stays, and the problem is logged without the file's contents.
+    std::fs::write(&ca, "-----BEGIN JUNK-----\nc2VjcmV0\n-----END JUNK-----\n").unwrap();
+    tokio::time::sleep(RELOAD_CHECK_INTERVAL * 3).await;
+    assert!(accepts(&tls, &client_b));
+    assert!(!accepts(&tls, &client_a));
+    assert_eq!(hints(&tls), hints_b);
+    let logged = text(&logs);
+    assert!(logged.contains("WARN"), "{logged}");
+    assert!(
+        logged.contains("new TLS client CA file is unusable; keeping the client CA in use"),
+        "{logged}"
+    );
+    assert!(logged.contains("holds no certificate"), "{logged}");
+    assert!(!logged.contains("c2VjcmV0"), "{logged}");
+    watching.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_ca_changed_before_the_watch_starts_is_still_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    write_ca(&ca, "ca-a");
+    let tls = mutual(dir.path(), ca.clone());
+    let client_b = write_ca(&ca, "ca-b");
+    let watching = tokio::spawn({
+        let tls = tls.clone();
+        async move { tls.watch().await }
+    });
+    tokio::time::sleep(RELOAD_CHECK_INTERVAL * 2 + Duration::from_millis(100)).await;
+    assert!(accepts(&tls, &client_b));
     watching.abort();
 }

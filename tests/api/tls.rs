@@ -1,8 +1,9 @@
 //! TLS and mutual TLS on both listeners: real tonic and rustls clients, certificates made by
 //! the test (see `pki`), handshake failures that must not stop the server, certificate callers,
-//! rotation in place, and the plaintext health port.
+//! rotation in place (in `rotation`), and the plaintext health port.
 
 mod pki;
+mod rotation;
 
 use std::{
     io,
@@ -132,17 +133,6 @@ async fn tls_connect(
     TlsConnector::from(Arc::new(config))
         .connect(ServerName::try_from("localhost").unwrap(), tcp)
         .await
-}
-
-/// The certificate the server presented on a connection.
-fn served_cert(stream: &TlsStream<TcpStream>) -> Vec<u8> {
-    stream.get_ref().1.peer_certificates().unwrap()[0].to_vec()
-}
-
-fn der(pem: &Pem) -> Vec<u8> {
-    CertificateDer::from_pem_slice(pem.cert.as_bytes())
-        .unwrap()
-        .to_vec()
 }
 
 async fn list_users(channel: Channel) -> Result<(), tonic::Status> {
@@ -290,64 +280,6 @@ async fn a_certificate_named_in_the_tokens_file_calls_with_its_scopes_otherwise_
         .list_users(ListUsersRequest::default())
         .await
         .unwrap();
-}
-
-#[tokio::test]
-async fn a_renewed_certificate_is_served_to_new_connections_while_open_ones_keep_working() {
-    let setup = setup();
-    let app = setup.app(false, None).await;
-    let first = der(&setup.server);
-
-    // One connection, never re-made: a second connect would fail the calls below.
-    let connects = Arc::new(AtomicUsize::new(0));
-    let open = {
-        let (ca_pem, addr, connects) = (setup.ca.pem.clone(), app.addr, connects.clone());
-        Endpoint::from_static("http://localhost")
-            .connect_with_connector(tower::service_fn(move |_| {
-                let (connects, ca_pem) = (connects.clone(), ca_pem.clone());
-                async move {
-                    if connects.fetch_add(1, Ordering::SeqCst) > 0 {
-                        return Err(io::Error::other("this test allows one connection only"));
-                    }
-                    let stream = tls_connect(&ca_pem, addr, b"h2", None).await?;
-                    Ok::<_, io::Error>(TokioIo::new(stream))
-                }
-            }))
-            .await
-            .unwrap()
-    };
-    list_users(open.clone()).await.unwrap();
-
-    let renewed = setup
-        .ca
-        .server(tempfile::tempdir().unwrap().path(), "second");
-    renewed.write_over(&setup.server);
-    let written = Instant::now();
-    loop {
-        let stream = setup.connect(app.addr, b"h2", None).await.unwrap();
-        if served_cert(&stream) == der(&renewed) {
-            break;
-        }
-        assert_eq!(served_cert(&stream), first);
-        assert!(
-            written.elapsed() < Duration::from_secs(10),
-            "the renewed certificate was not served within 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    list_users(open.clone()).await.unwrap();
-
-    // A broken renewal: new connections keep the last good certificate.
-    std::fs::write(
-        &setup.server.key_path,
-        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-    )
-    .unwrap();
-    tokio::time::sleep(loginprofiled::tls::RELOAD_CHECK_INTERVAL * 3).await;
-    let stream = setup.connect(app.addr, b"h2", None).await.unwrap();
-    assert_eq!(served_cert(&stream), der(&renewed));
-    list_users(open).await.unwrap();
-    assert_eq!(connects.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
