@@ -250,6 +250,16 @@ impl PgStore {
     }
 }
 
+/// Records a successful sign-in at `at_ms` as the user's last use (no user: nothing).
+async fn stamp_last_use(conn: &mut PgConnection, key: &str, at_ms: i64) -> Result<(), Failure> {
+    sqlx::query("UPDATE users SET password_last_used_ms = $2 WHERE user_key = $1")
+        .bind(key)
+        .bind(at_ms)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The primary-key SELECT behind [`Store::profile`] (GetLoginProfile, VerifyPassword).
 fn profile_lookup_sql() -> String {
     format!(

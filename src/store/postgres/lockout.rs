@@ -8,7 +8,7 @@
 
 use sqlx::{PgConnection, Row as _, postgres::PgRow};
 
-use super::{Failure, LOCKOUT_COLUMNS, PgStore, rows};
+use super::{Failure, LOCKOUT_COLUMNS, PgStore, rows, stamp_last_use};
 use crate::store::{LockoutRecord, LockoutUpdate};
 
 /// What a write expects the stored state to be.
@@ -117,11 +117,7 @@ async fn swap(
     let statement = match seen {
         Seen::Absent if unset => {
             if let Some(at_ms) = signed_in_at_ms {
-                sqlx::query("UPDATE users SET password_last_used_ms = $2 WHERE user_key = $1")
-                    .bind(key)
-                    .bind(at_ms)
-                    .execute(&mut *conn)
-                    .await?;
+                stamp_last_use(conn, key, at_ms).await?;
             }
             return Ok(true);
         }
@@ -181,30 +177,10 @@ async fn locked(
     .await?;
     let before = rows::lockout(&row).unwrap_or_default();
     let after = update(&before);
-    if after == LockoutRecord::default() {
-        sqlx::query("DELETE FROM lockouts WHERE user_key = $1")
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
-    } else {
-        sqlx::query(
-            "UPDATE lockouts SET consecutive_failures = $2, locked_until_ms = $3, \
-             last_failure_ms = $4, in_flight = $5 WHERE user_key = $1",
-        )
-        .bind(key)
-        .bind(i64::from(after.consecutive_failures))
-        .bind(after.locked_until_ms)
-        .bind(after.last_failure_ms)
-        .bind(rows::in_flight(&after))
-        .execute(&mut *tx)
-        .await?;
-    }
-    if let Some(at_ms) = signed_in_at_ms {
-        sqlx::query("UPDATE users SET password_last_used_ms = $2 WHERE user_key = $1")
-            .bind(key)
-            .bind(at_ms)
-            .execute(&mut *tx)
-            .await?;
+    // The row is locked, so it still holds what was read and the swap lands.
+    let seen = Seen::read(&row)?;
+    if !swap(&mut tx, key, &seen, &after, signed_in_at_ms).await? {
+        return Err(anyhow::anyhow!("a locked lockout row changed under its lock").into());
     }
     tx.commit().await?;
     Ok((before, after))

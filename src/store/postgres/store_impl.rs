@@ -8,7 +8,7 @@ use super::{
     DeleteProfile, DeleteUser, Failure, InsertProfile, InsertUser, LOCKOUT_COLUMNS, LockoutRecord,
     LockoutUpdate, POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, ProfileLookup,
     ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, USER_COLUMNS, UserPage,
-    UserRecord, is_foreign_key_violation, profile_lookup_sql, retrying, rows,
+    UserRecord, is_foreign_key_violation, profile_lookup_sql, retrying, rows, stamp_last_use,
 };
 
 #[async_trait]
@@ -139,13 +139,7 @@ impl Store for PgStore {
 
     async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()> {
         retrying("recording a sign-in", || async {
-            let mut conn = self.conn().await?;
-            sqlx::query("UPDATE users SET password_last_used_ms = $2 WHERE user_key = $1")
-                .bind(key)
-                .bind(at_ms)
-                .execute(&mut *conn)
-                .await?;
-            Ok(())
+            stamp_last_use(&mut *self.conn().await?, key, at_ms).await
         })
         .await
     }
