@@ -15,9 +15,9 @@ use super::{
     policy::Rules,
 };
 use crate::operation::Operation;
-use crate::store::{ProfileLookup, ProfileRecord, ReplaceProfile};
+use crate::store::{PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile};
 pub use lockout::{ATTEMPT_LEASE, LockoutRule};
-use lockout::{Admission, Settlement, to_ms_duration};
+use lockout::{Admission, Attempt, Settlement, to_ms_duration};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -115,26 +115,18 @@ impl Service {
             Admission::Admitted(attempt) => attempt,
             Admission::Locked(retry_after) => return Ok(Verdict::Locked { retry_after }),
         };
-        let (lookup, policy) = self.store.profile_and_policy(&key).await?;
-        let profile = match lookup {
-            ProfileLookup::Found(_, profile) => profile,
-            ProfileLookup::NoUser | ProfileLookup::NoProfile(_) => {
-                self.hasher.verify_dummy(&password).await?;
-                attempt.settle(Settlement::Failure).await?;
-                return Ok(Verdict::InvalidCredentials);
-            }
-        };
-        let verified = self
-            .hasher
-            .verify(&password, &profile.password_hash)
-            .await?;
-        if !verified.matches {
-            attempt.settle(Settlement::Failure).await?;
+        let Some(Proven {
+            attempt,
+            profile,
+            policy,
+            needs_rehash,
+        }) = self.prove(&key, &password, attempt).await?
+        else {
             return Ok(Verdict::InvalidCredentials);
-        }
+        };
         let now = self.clock.now();
         attempt.signed_in(to_ms(now)).await?;
-        if verified.needs_rehash {
+        if needs_rehash {
             self.rehash(&key, &password, &profile).await?;
         }
         let expires_at = password_expires_at(&Rules::from(policy), &profile);
@@ -171,24 +163,15 @@ impl Service {
                     )));
                 }
             };
-            let (lookup, policy) = self.store.profile_and_policy(&key).await?;
-            let profile = match lookup {
-                ProfileLookup::Found(_, profile) => profile,
-                ProfileLookup::NoUser | ProfileLookup::NoProfile(_) => {
-                    self.hasher.verify_dummy(&old).await?;
-                    attempt.settle(Settlement::Failure).await?;
-                    return Err(IamError::InvalidCredentials);
-                }
-            };
-            if !self
-                .hasher
-                .verify(&old, &profile.password_hash)
-                .await?
-                .matches
-            {
-                attempt.settle(Settlement::Failure).await?;
+            let Some(Proven {
+                attempt,
+                profile,
+                policy,
+                ..
+            }) = self.prove(&key, &old, attempt).await?
+            else {
                 return Err(IamError::InvalidCredentials);
-            }
+            };
             attempt.settle(Settlement::Success).await?;
             let rules = Rules::from(policy);
             let now = self.clock.now();
@@ -226,6 +209,34 @@ impl Service {
             .await
         })
         .await
+    }
+
+    /// Checks `password` against the profile stored under `key`, for an admitted attempt. None
+    /// when there is no user or profile or the password does not match: a hash's work either
+    /// way (a dummy hash when nothing is stored), and the attempt settled as a failure.
+    async fn prove(
+        &self,
+        key: &str,
+        password: &Password,
+        attempt: Attempt,
+    ) -> Result<Option<Proven>, IamError> {
+        let (lookup, policy) = self.store.profile_and_policy(key).await?;
+        let ProfileLookup::Found(_, profile) = lookup else {
+            self.hasher.verify_dummy(password).await?;
+            attempt.settle(Settlement::Failure).await?;
+            return Ok(None);
+        };
+        let verified = self.hasher.verify(password, &profile.password_hash).await?;
+        if !verified.matches {
+            attempt.settle(Settlement::Failure).await?;
+            return Ok(None);
+        }
+        Ok(Some(Proven {
+            attempt,
+            profile,
+            policy,
+            needs_rehash: verified.needs_rehash,
+        }))
     }
 
     /// Refuses a new password that matches one of the last N (the current one excluded here:
@@ -293,6 +304,14 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// A password proven against the stored profile, with the attempt still to settle.
+struct Proven {
+    attempt: Attempt,
+    profile: ProfileRecord,
+    policy: Option<PolicyRecord>,
+    needs_rehash: bool,
 }
 
 /// When the current password expires under `rules`, if they make passwords expire.
