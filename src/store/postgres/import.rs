@@ -97,21 +97,13 @@ async fn insert_policy(
     tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     policy: &PolicyRecord,
 ) -> Result<(), Failure> {
-    sqlx::query(&format!(
+    let insert = format!(
         "INSERT INTO account_password_policy (singleton, {}) \
          VALUES (true, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
         rows::POLICY_COLUMNS
-    ))
-    .bind(i64::from(policy.minimum_password_length))
-    .bind(policy.require_symbols)
-    .bind(policy.require_numbers)
-    .bind(policy.require_uppercase_characters)
-    .bind(policy.require_lowercase_characters)
-    .bind(policy.allow_users_to_change_password)
-    .bind(policy.max_password_age.map(i64::from))
-    .bind(policy.password_reuse_prevention.map(i64::from))
-    .bind(policy.hard_expiry)
-    .execute(&mut **tx)
-    .await?;
+    );
+    rows::bind_policy(sqlx::query(&insert), policy)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

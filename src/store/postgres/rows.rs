@@ -2,7 +2,12 @@
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
-use sqlx::{Row as _, postgres::PgRow, types::Json};
+use sqlx::{
+    Postgres, Row as _,
+    postgres::{PgArguments, PgRow},
+    query::Query,
+    types::Json,
+};
 
 use crate::store::{
     InFlightAttempt, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord, UserRecord,
@@ -72,6 +77,23 @@ pub(super) fn profile(row: &PgRow) -> anyhow::Result<Option<ProfileRecord>> {
 
 pub(super) fn version(version: u64) -> anyhow::Result<i64> {
     i64::try_from(version).context("a profile version past i64::MAX")
+}
+
+/// `query` with `policy` bound as $1 to $9, in the order of [`POLICY_COLUMNS`].
+pub(super) fn bind_policy<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    policy: &PolicyRecord,
+) -> Query<'q, Postgres, PgArguments> {
+    query
+        .bind(i64::from(policy.minimum_password_length))
+        .bind(policy.require_symbols)
+        .bind(policy.require_numbers)
+        .bind(policy.require_uppercase_characters)
+        .bind(policy.require_lowercase_characters)
+        .bind(policy.allow_users_to_change_password)
+        .bind(policy.max_password_age.map(i64::from))
+        .bind(policy.password_reuse_prevention.map(i64::from))
+        .bind(policy.hard_expiry)
 }
 
 pub(super) fn policy(row: &PgRow) -> anyhow::Result<PolicyRecord> {

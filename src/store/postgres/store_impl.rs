@@ -314,7 +314,7 @@ impl Store for PgStore {
     async fn put_policy(&self, policy: PolicyRecord) -> StoreResult<()> {
         retrying("storing the password policy", || async {
             let mut conn = self.conn().await?;
-            sqlx::query(&format!(
+            let upsert = format!(
                 "INSERT INTO account_password_policy (singleton, {POLICY_COLUMNS}) \
                  VALUES (true, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (singleton) DO UPDATE SET \
@@ -327,18 +327,10 @@ impl Store for PgStore {
                  max_password_age = excluded.max_password_age, \
                  password_reuse_prevention = excluded.password_reuse_prevention, \
                  hard_expiry = excluded.hard_expiry"
-            ))
-            .bind(i64::from(policy.minimum_password_length))
-            .bind(policy.require_symbols)
-            .bind(policy.require_numbers)
-            .bind(policy.require_uppercase_characters)
-            .bind(policy.require_lowercase_characters)
-            .bind(policy.allow_users_to_change_password)
-            .bind(policy.max_password_age.map(i64::from))
-            .bind(policy.password_reuse_prevention.map(i64::from))
-            .bind(policy.hard_expiry)
-            .execute(&mut *conn)
-            .await?;
+            );
+            rows::bind_policy(sqlx::query(&upsert), &policy)
+                .execute(&mut *conn)
+                .await?;
             Ok(())
         })
         .await
