@@ -129,6 +129,16 @@ pub(crate) async fn drive(
     shape: Shape,
 ) -> anyhow::Result<Measured> {
     let clients = connect(addr, token, shape.connections).await?;
+    drive_over(&clients, op, users, shape).await
+}
+
+/// Runs `shape.concurrency` callers for `shape.duration`, caller `i` on `clients[i % len]`.
+pub(crate) async fn drive_over(
+    clients: &[Client],
+    op: Op,
+    users: Arc<Users>,
+    shape: Shape,
+) -> anyhow::Result<Measured> {
     let started = Instant::now();
     let until = started + shape.duration;
     let callers: Vec<_> = (0..shape.concurrency)

@@ -366,26 +366,5 @@ async fn drive_split(
     let clients: Vec<_> = (0..per_server)
         .flat_map(|i| clients.iter().map(move |c| c[i].clone()))
         .collect();
-    let started = Instant::now();
-    let until = started + shape.duration;
-    let callers: Vec<_> = (0..shape.concurrency)
-        .map(|i| {
-            let mut client = clients[i % clients.len()].clone();
-            let users = users.clone();
-            tokio::spawn(async move {
-                let mut tally = Tally::default();
-                while Instant::now() < until {
-                    let sent = Instant::now();
-                    let outcome = load::call(&mut client, op, &users).await;
-                    tally.record(sent.elapsed(), outcome);
-                }
-                tally
-            })
-        })
-        .collect();
-    let mut tally = Tally::default();
-    for caller in callers {
-        tally.merge(caller.await?);
-    }
-    Ok(tally.finish(started.elapsed()))
+    load::drive_over(&clients, op, users, shape).await
 }
