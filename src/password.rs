@@ -31,6 +31,14 @@ use tokio::sync::oneshot;
 
 use crate::meter;
 
+mod stored;
+
+use stored::Argon2Hash;
+pub use stored::{
+    ARGON2_MAX_ITERATIONS, ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_PARALLELISM, HashRefusal,
+    check as check_stored,
+};
+
 /// Why the pool did not answer a hashing or verification call.
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -67,14 +75,26 @@ impl Default for HashCost {
 }
 
 impl HashCost {
-    /// The argon2 parameters, or why these values are not valid ones.
-    pub fn params(&self) -> Result<Params, argon2::Error> {
-        Params::new(
+    /// The argon2 parameters, or why these values are not valid ones. New hashes are held to
+    /// the bounds every stored hash is checked against, so the service can verify its own.
+    pub fn params(&self) -> anyhow::Result<Params> {
+        anyhow::ensure!(
+            stored::argon2_within_bounds(self.memory_kib, self.iterations, self.parallelism),
+            "m={}, t={}, p={} are outside the bounds: at most {} KiB, {} passes and {} lanes, \
+             and at least 8 KiB a lane",
+            self.memory_kib,
+            self.iterations,
+            self.parallelism,
+            stored::ARGON2_MAX_MEMORY_KIB,
+            stored::ARGON2_MAX_ITERATIONS,
+            stored::ARGON2_MAX_PARALLELISM,
+        );
+        Ok(Params::new(
             self.memory_kib,
             self.iterations,
             self.parallelism,
             Some(OUTPUT_LEN),
-        )
+        )?)
     }
 }
 
@@ -297,7 +317,7 @@ impl Worker {
         rand::rng().fill_bytes(&mut salt);
         let mut out = [0u8; OUTPUT_LEN];
         let params = self.params.clone();
-        self.compute(&params, password, &salt, &mut out)?;
+        self.compute(&params, Version::V0x13, password, &salt, &mut out)?;
         self.stats.hashes.fetch_add(1, Ordering::Relaxed);
         let phc = PasswordHash {
             algorithm: argon2::ARGON2ID_IDENT,
@@ -310,23 +330,24 @@ impl Worker {
     }
 
     fn verify(&mut self, password: &SecretString, phc: &str) -> anyhow::Result<Verified> {
-        let stored = PasswordHash::new(phc).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
-        anyhow::ensure!(
-            stored.algorithm == argon2::ARGON2ID_IDENT,
-            "stored hash is not argon2id"
-        );
-        let params = Params::try_from(&stored).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
-        let salt = stored.salt.context("stored hash has no salt")?;
-        let expected = stored.hash.context("stored hash has no output")?;
-        let mut out = vec![0u8; expected.len()];
-        self.compute(&params, password, salt.as_ref(), &mut out)?;
+        // Checked before any memory is taken or time spent: the hash may predate the bounds.
+        let stored =
+            Argon2Hash::parse(phc).map_err(|refusal| anyhow::anyhow!("stored hash: {refusal}"))?;
+        let mut out = vec![0u8; stored.expected.len()];
+        self.compute(
+            &stored.params,
+            stored.version,
+            password,
+            stored.salt.as_ref(),
+            &mut out,
+        )?;
         self.stats.verifications.fetch_add(1, Ordering::Relaxed);
-        let needs_rehash = params.m_cost() != self.params.m_cost()
-            || params.t_cost() != self.params.t_cost()
-            || params.p_cost() != self.params.p_cost()
-            || stored.version != Some(Version::V0x13.into());
+        let needs_rehash = stored.params.m_cost() != self.params.m_cost()
+            || stored.params.t_cost() != self.params.t_cost()
+            || stored.params.p_cost() != self.params.p_cost()
+            || stored.version != Version::V0x13;
         Ok(Verified {
-            matches: bool::from(out.ct_eq(expected.as_bytes())),
+            matches: bool::from(out.ct_eq(stored.expected.as_bytes())),
             needs_rehash,
         })
     }
@@ -334,6 +355,7 @@ impl Worker {
     fn compute(
         &mut self,
         params: &Params,
+        version: Version,
         password: &SecretString,
         salt: &[u8],
         out: &mut [u8],
@@ -342,7 +364,7 @@ impl Worker {
         if self.blocks.len() < blocks {
             self.blocks.resize(blocks, Block::new());
         }
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        Argon2::new(Algorithm::Argon2id, version, params.clone())
             .hash_password_into_with_memory(
                 password.expose_secret().as_bytes(),
                 salt,

@@ -98,6 +98,11 @@ fn values_that_would_break_the_server_are_refused() {
             "--hash-queue 1000000000000 must be at most 100000",
         ),
         (
+            vec!["--argon2-memory-kib", "300000"],
+            "argon2 parameters: m=300000, t=2, p=1 are outside the bounds: at most 262144 KiB, \
+             16 passes and 16 lanes, and at least 8 KiB a lane",
+        ),
+        (
             vec!["--lockout-base", "0s"],
             "--lockout-base must be longer than 0s; --lockout-threshold 0 turns lockout off",
         ),

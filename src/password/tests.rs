@@ -97,3 +97,64 @@ async fn a_full_queue_refuses_with_throttling() {
     assert!(throttled >= 6, "only {throttled} of 8 calls were throttled");
     assert!(hashed >= 1);
 }
+
+#[tokio::test]
+async fn a_stored_hash_past_the_bounds_fails_at_once_and_the_pool_goes_on() {
+    let hasher = Hasher::start(
+        cheap(),
+        PoolSize {
+            concurrency: 1,
+            queue: 4,
+        },
+    )
+    .unwrap();
+    // Once, these aborted the process (a 4 TiB allocation) or held the one thread for years.
+    for params in [
+        "m=4294967295,t=1,p=1",
+        "m=64,t=4294967295,p=1",
+        "m=1,t=0,p=0",
+    ] {
+        let hostile = format!("$argon2id$v=19${params}$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA");
+        let refused = tokio::time::timeout(
+            Duration::from_secs(5),
+            hasher.verify(&password("pw"), &hostile),
+        )
+        .await
+        .expect("a hash past the bounds is refused before any work")
+        .unwrap_err();
+        let message = format!("{refused:#}");
+        assert!(
+            message.contains("outside the supported bounds"),
+            "{message}"
+        );
+        assert!(!message.contains(params), "{message}");
+    }
+    assert_eq!(hasher.stats().verifications.load(Ordering::Relaxed), 0);
+    let phc = hasher.hash(&password("pw")).await.unwrap();
+    assert!(hasher.verify(&password("pw"), &phc).await.unwrap().matches);
+}
+
+#[tokio::test]
+async fn a_version_0x10_hash_verifies_with_its_own_version_and_needs_a_rehash() {
+    let mut out = [0u8; OUTPUT_LEN];
+    let params = cheap().params().unwrap();
+    Argon2::new(Algorithm::Argon2id, Version::V0x10, params)
+        .hash_password_into(b"pw", b"saltsaltsalt", &mut out)
+        .unwrap();
+    let phc = format!(
+        "$argon2id$v=16$m=64,t=1,p=1${}${}",
+        Salt::new(b"saltsaltsalt").unwrap(),
+        Output::new(&out).unwrap()
+    );
+    let hasher = Hasher::start(
+        cheap(),
+        PoolSize {
+            concurrency: 1,
+            queue: 4,
+        },
+    )
+    .unwrap();
+    let verified = hasher.verify(&password("pw"), &phc).await.unwrap();
+    assert!(verified.matches && verified.needs_rehash);
+    assert!(!hasher.verify(&password("px"), &phc).await.unwrap().matches);
+}

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use super::lines::{self, End, Header, Policy, Profile, User};
 use crate::{
     domain::{MAX_TAGS, UserName, UserPath},
+    password,
     store::{Snapshot, SnapshotUser},
 };
 
@@ -150,14 +151,20 @@ impl Reader {
         if owner.profile.is_some() {
             return Err(problem("the user has a login profile on an earlier line"));
         }
-        if !is_phc(&profile.password_hash) {
-            return Err(problem("password_hash is not a PHC string"));
+        if let Err(refusal) = password::check_stored(&profile.password_hash) {
+            return Err(problem(&format!("password_hash is {refusal}")));
         }
         if profile.previous_hashes.len() > MAX_HISTORY {
             return Err(problem("more than 24 previous_hashes"));
         }
-        if !profile.previous_hashes.iter().all(|h| is_phc(h)) {
-            return Err(problem("an entry of previous_hashes is not a PHC string"));
+        if let Some(refusal) = profile
+            .previous_hashes
+            .iter()
+            .find_map(|h| password::check_stored(h).err())
+        {
+            return Err(problem(&format!(
+                "an entry of previous_hashes is {refusal}"
+            )));
         }
         owner.profile = Some(profile.into_record());
         self.profiles += 1;
@@ -222,10 +229,6 @@ fn redacted(error: &serde_json::Error) -> String {
     QUOTED
         .replace_all(&error.to_string(), "a string")
         .into_owned()
-}
-
-fn is_phc(hash: &str) -> bool {
-    argon2::PasswordHash::new(hash).is_ok()
 }
 
 fn check_tags(user: &User) -> Result<(), String> {

@@ -65,6 +65,11 @@ impl Binary {
         panic!("the server did not stop within 20 s of SIGTERM");
     }
 
+    /// What the process has written to stderr so far: its log.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
     /// Starts the binary without waiting for it.
     pub fn spawn(dir: &Path, extra: &[&str]) -> Self {
         // Beside the data, not in it: a test that fills the data's disk must not have the log

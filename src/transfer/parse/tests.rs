@@ -198,3 +198,48 @@ fn no_error_quotes_a_hash() {
         );
     }
 }
+
+#[test]
+fn a_hash_past_the_cost_bounds_is_refused_with_its_line() {
+    let hostile = [
+        "m=4294967295,t=1,p=1",
+        "m=19456,t=4294967295,p=1",
+        "m=1,t=0,p=0",
+    ];
+    for params in hostile {
+        let hash = format!("$argon2id$v=19${params}$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA");
+        let current = vec![
+            header(),
+            user("Ann", "AIDAAAAAAAAAAAAAAAAA1"),
+            profile("Ann", &hash),
+        ];
+        let got = error(&current);
+        assert!(
+            got.starts_with("line 3")
+                && got.contains("password_hash is a password hash whose cost is outside"),
+            "{got}"
+        );
+        let previous = vec![
+            header(),
+            user("Ann", "AIDAAAAAAAAAAAAAAAAA1"),
+            profile("Ann", HASH).replace(&format!("[\"{HASH}\"]"), &format!("[\"{hash}\"]")),
+        ];
+        let got = error(&previous);
+        assert!(
+            got.starts_with("line 3") && got.contains("an entry of previous_hashes is a password"),
+            "{got}"
+        );
+        assert!(!got.contains(params), "{got}");
+    }
+    // Formats this service does not verify are refused too, not imported to fail every sign-in.
+    let argon2i = HASH.replace("$argon2id$", "$argon2i$");
+    let got = error(&[
+        header(),
+        user("Ann", "AIDAAAAAAAAAAAAAAAAA1"),
+        profile("Ann", &argon2i),
+    ]);
+    assert!(
+        got.contains("not a password hash in a supported format"),
+        "{got}"
+    );
+}
