@@ -99,10 +99,12 @@ pub enum LogFormat {
 /// Flags of `serve`, as given.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Where to serve gRPC: HOST:PORT, or unix:/path/to.sock.
+    /// Where to serve gRPC: HOST:PORT, or unix:/path/to.sock. Without --tokens-file only a
+    /// loopback address or a Unix socket is served (see --insecure-no-auth).
     #[arg(long, env = "LOGINPROFILED_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: String,
-    /// Where to serve the IAM Query API over HTTP: HOST:PORT, or `off`.
+    /// Where to serve the IAM Query API over HTTP: HOST:PORT, or `off`. The same loopback rule
+    /// as --listen.
     #[arg(
         long,
         env = "LOGINPROFILED_HTTP_LISTEN",
@@ -120,7 +122,8 @@ pub struct ServeArgs {
     /// The 12-digit account id in ARNs and messages.
     #[arg(long, env = "LOGINPROFILED_ACCOUNT_ID", default_value = "123456789012")]
     pub account_id: String,
-    /// Log lines as text (coloured only on a terminal) or JSON; the level comes from RUST_LOG.
+    /// Log lines as text (coloured only on a terminal) or JSON; the level comes from RUST_LOG
+    /// (default info; sled never below info, since its debug output prints stored records).
     #[arg(
         long,
         env = "LOGINPROFILED_LOG_FORMAT",
@@ -128,24 +131,27 @@ pub struct ServeArgs {
         default_value = "text"
     )]
     pub log_format: LogFormat,
-    /// argon2id memory per hash, in KiB.
+    /// argon2id memory per hash, in KiB: 8 x lanes to 262144 (the bound every stored hash is
+    /// held to). A change applies to new hashes at once, and to stored ones at each user's next
+    /// successful sign-in.
     #[arg(
         long,
         env = "LOGINPROFILED_ARGON2_MEMORY_KIB",
         default_value_t = 19_456
     )]
     pub argon2_memory_kib: u32,
-    /// argon2id passes over the memory per hash.
+    /// argon2id passes over the memory per hash, 1 to 16.
     #[arg(long, env = "LOGINPROFILED_ARGON2_ITERATIONS", default_value_t = 2)]
     pub argon2_iterations: u32,
-    /// argon2id lanes per hash.
+    /// argon2id lanes per hash, 1 to 16.
     #[arg(long, env = "LOGINPROFILED_ARGON2_PARALLELISM", default_value_t = 1)]
     pub argon2_parallelism: u32,
-    /// Hashes computed at once [default: the number of CPUs].
+    /// Hashes computed at once, 1 to 1024; each thread holds one argon2 buffer [default: the
+    /// number of CPUs].
     #[arg(long, env = "LOGINPROFILED_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
-    /// Calls that may wait for a hashing thread (0: none wait); more fail at once with
-    /// Throttling.
+    /// Calls that may wait for a hashing thread (0: none wait), at most 100000; more fail at
+    /// once with Throttling.
     #[arg(long, env = "LOGINPROFILED_HASH_QUEUE", default_value_t = 256)]
     pub hash_queue: usize,
     /// After SIGTERM, keep serving this long (health already NOT_SERVING) before draining.
@@ -157,48 +163,50 @@ pub struct ServeArgs {
     /// Consecutive failed verifications that lock a user name; 0 turns lockout off.
     #[arg(long, env = "LOGINPROFILED_LOCKOUT_THRESHOLD", default_value_t = 10)]
     pub lockout_threshold: u32,
-    /// The first lock's length; each further failure doubles it.
+    /// The first lock's length; each further failure doubles it. Longer than 0s unless lockout
+    /// is off.
     #[arg(long, env = "LOGINPROFILED_LOCKOUT_BASE", default_value = "1s")]
     pub lockout_base: String,
     /// The longest lock.
     #[arg(long, env = "LOGINPROFILED_LOCKOUT_MAX", default_value = "15m")]
     pub lockout_max: String,
-    /// Open client connections per listener (gRPC, Query API); further ones wait in the listen
-    /// backlog until one closes.
+    /// Open client connections per listener (gRPC, Query API), at least 1; further ones wait in
+    /// the listen backlog until one closes.
     #[arg(long, env = "LOGINPROFILED_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
-    /// Concurrent HTTP/2 streams (calls) per connection.
+    /// Concurrent HTTP/2 streams (calls) per gRPC connection, at least 1.
     #[arg(
         long,
         env = "LOGINPROFILED_MAX_CONCURRENT_STREAMS",
         default_value_t = 256
     )]
     pub max_concurrent_streams: u32,
-    /// Largest request message accepted, in bytes (passwords are at most 128 characters).
+    /// Largest gRPC request message accepted, in bytes, at least 1 (passwords are at most 128
+    /// characters).
     #[arg(long, env = "LOGINPROFILED_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
     pub max_message_bytes: usize,
-    /// PEM certificate (chain) to serve TLS with on --listen (TCP) and --http-listen; re-read
-    /// when it changes.
+    /// PEM certificate (chain, leaf first) to serve TLS with on --listen (TCP) and
+    /// --http-listen; needs --tls-key. Re-read when it changes.
     #[arg(long, env = "LOGINPROFILED_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
-    /// PEM private key of --tls-cert.
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1); re-read with it.
     #[arg(long, env = "LOGINPROFILED_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
     /// PEM CA certificate(s): clients must present a certificate signed by one (mutual TLS);
-    /// re-read when it changes.
+    /// needs --tls-cert. Re-read when it changes.
     #[arg(long, env = "LOGINPROFILED_TLS_CLIENT_CA")]
     pub tls_client_ca: Option<PathBuf>,
     /// Also serve plaintext gRPC health (grpc.health.v1.Health only) on HOST:PORT, for probes
-    /// that cannot speak TLS.
+    /// that cannot speak TLS [default: off].
     #[arg(long, env = "LOGINPROFILED_HEALTH_LISTEN")]
     pub health_listen: Option<String>,
 
-    /// Serve Prometheus metrics (`GET /metrics`, plain HTTP) on HOST:PORT. Default: off.
+    /// Serve Prometheus metrics (`GET /metrics`, plain HTTP) on HOST:PORT [default: off].
     #[arg(long, env = "LOGINPROFILED_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
 
-    /// Also append the audit trail (one JSON line per change and sign-in) to FILE, written
-    /// before each reply. It is always logged on the `audit` target.
+    /// Also append the audit trail (one JSON line per change and sign-in) to FILE (created with
+    /// mode 0600), written before each reply. It is always logged on the `audit` target.
     #[arg(long, env = "LOGINPROFILED_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
 }

@@ -35,7 +35,7 @@ pub struct DatabaseArgs {
     /// (add ?sslmode=require or verify-full for TLS). Not together with --data-dir.
     #[arg(long, env = "LOGINPROFILED_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<SecretArg>,
-    /// Connections to PostgreSQL this process may hold.
+    /// Connections to PostgreSQL this process may hold, 1 to 10000.
     #[arg(
         long,
         env = "LOGINPROFILED_DATABASE_MAX_CONNECTIONS",

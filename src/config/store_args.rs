@@ -12,10 +12,12 @@ use crate::store::StoreConfig;
 /// in `--data-dir`, or PostgreSQL at `--database-url` (never both).
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
-    /// Directory of the embedded store [default: ./data]. Not together with --database-url.
+    /// Directory of the embedded store (one process at a time) [default: ./data]. Not together
+    /// with --database-url.
     #[arg(long, env = "LOGINPROFILED_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Memory for sled's page cache, in MiB (sled's own default of 1 GiB would grow with data).
+    /// Memory for sled's page cache, in MiB, at least 1 (sled's own default of 1 GiB would grow
+    /// with data).
     #[arg(long, env = "LOGINPROFILED_STORE_CACHE_MIB", default_value_t = 64)]
     pub store_cache_mib: u64,
     #[command(flatten)]
