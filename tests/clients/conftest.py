@@ -139,3 +139,14 @@ def pb(tmp_path_factory):
     messages = importlib.import_module("iam.loginprofile.v1.loginprofile_pb2")
     stubs = importlib.import_module("iam.loginprofile.v1.loginprofile_pb2_grpc")
     return messages, stubs
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Lists, on every run, the docs' blocks that start a command and are marked as not run."""
+    import docs_examples
+
+    examples, _ = docs_examples.collect()
+    not_run = [e for e in examples if e.not_run]
+    terminalreporter.section(f"docs: {len(not_run)} example block(s) not run in CI")
+    for example in not_run:
+        terminalreporter.write_line(f"{example.where()}: {example.not_run}")
