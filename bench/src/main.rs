@@ -2,7 +2,8 @@
 //! tonic server's ceiling and loginprofiled itself under a closed-loop load, then floods a
 //! spawned loginprofiled; prints one table and writes the figures as JSON.
 //!
-//! Build the service binary too (`cargo build --release --bins`): flood mode spawns it.
+//! Build the service binary too (`cargo build --release` at the workspace root): flood mode
+//! spawns the `loginprofiled` beside this binary.
 
 mod ceiling;
 mod dataset;
