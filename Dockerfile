@@ -11,6 +11,8 @@ COPY Cargo.toml Cargo.lock build.rs ./
 COPY patches patches
 COPY proto proto
 COPY src src
+# The PostgreSQL migrations, embedded in the binary by sqlx::migrate! at build time.
+COPY migrations migrations
 # Only the workspace's manifest of the benchmark: cargo reads every member's Cargo.toml to load
 # the workspace, but `-p loginprofiled` compiles the service alone, so the bench's sources stay
 # out of the image's build. An empty main.rs lets cargo parse the member.
