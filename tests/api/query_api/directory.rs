@@ -26,10 +26,12 @@ async fn the_sdk_tags_untags_and_lists_a_users_tags() {
         .send()
         .await
         .unwrap();
-    let expected = [("Cost Center", "4200"), ("team", "identity")];
-    assert_eq!(pairs(created.user().unwrap().tags()), expected);
+    // Echoed as given; listed by key as written (capitals first), as IAM does.
+    let given = [("team", "identity"), ("Cost Center", "4200")];
+    assert_eq!(pairs(created.user().unwrap().tags()), given);
     let got = iam.get_user().user_name("bob").send().await.unwrap();
-    assert_eq!(pairs(got.user().unwrap().tags()), expected);
+    let by_key = [("Cost Center", "4200"), ("team", "identity")];
+    assert_eq!(pairs(got.user().unwrap().tags()), by_key);
 
     iam.tag_user()
         .user_name("Bob")
@@ -46,7 +48,10 @@ async fn the_sdk_tags_untags_and_lists_a_users_tags() {
         .await
         .unwrap();
     assert!(first.is_truncated());
-    assert_eq!(pairs(first.tags()), [("Cost Center", "4200"), ("env", "")]);
+    assert_eq!(
+        pairs(first.tags()),
+        [("Cost Center", "4200"), ("TEAM", "platform")]
+    );
     let rest = iam
         .list_user_tags()
         .user_name("Bob")
@@ -56,7 +61,7 @@ async fn the_sdk_tags_untags_and_lists_a_users_tags() {
         .unwrap();
     assert!(!rest.is_truncated());
     assert!(rest.marker().is_none());
-    assert_eq!(pairs(rest.tags()), [("TEAM", "platform")]);
+    assert_eq!(pairs(rest.tags()), [("env", "")]);
 
     iam.untag_user()
         .user_name("Bob")
