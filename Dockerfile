@@ -11,9 +11,16 @@ COPY Cargo.toml Cargo.lock build.rs ./
 COPY patches patches
 COPY proto proto
 COPY src src
+# The PostgreSQL migrations, embedded in the binary by sqlx::migrate! at build time.
+COPY migrations migrations
+# Only the workspace's manifest of the benchmark: cargo reads every member's Cargo.toml to load
+# the workspace, but `-p loginprofiled` compiles the service alone, so the bench's sources stay
+# out of the image's build. An empty main.rs lets cargo parse the member.
+COPY bench/Cargo.toml bench/Cargo.toml
+RUN mkdir -p bench/src && touch bench/src/main.rs
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin loginprofiled \
+    cargo build --release --locked -p loginprofiled \
     && cp target/release/loginprofiled /usr/local/bin/loginprofiled
 
 FROM debian:bookworm-slim

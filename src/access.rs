@@ -9,38 +9,13 @@ use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::operation::Operation;
-
 mod error;
 
 pub use error::AuthError;
-
-/// A right a token grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// Every operation.
-    Admin,
-    /// What a sign-in service needs: VerifyPassword, ChangePassword and reads of one user.
-    Signin,
-    /// Reads: GetLoginProfile, GetUser, ListUsers, ListUserTags, GetAccountPasswordPolicy.
-    Read,
-}
-
-impl Scope {
-    /// Whether this scope allows the operation (the operation list says which do).
-    pub fn permits(self, operation: Operation) -> bool {
-        operation.allowed_by(self)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Admin => "admin",
-            Scope::Signin => "signin",
-            Scope::Read => "read",
-        }
-    }
-}
+// The scopes are the operation list's (it says which operations each allows); callers and the
+// tokens file name them from here too.
+use crate::operation::Operation;
+pub use crate::operation::Scope;
 
 /// Who is calling, once authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! One record per call, made by both front doors: the operation (or none: an unknown gRPC
 //! method or Query API action), the caller, the peer, the request id, when it began and, once
-//! known, how it ended. The access log line and the call metrics are written from it when the
-//! call ends, and the audit trail reads it (through [`CallRecord::current`]) while the domain
-//! operation runs. It never holds a message body, so no password, hash or token can reach
-//! what reads it.
+//! known, how it ended. The access log line is written from it when the call ends; the metrics
+//! (which the front doors record from it) and the audit trail (through [`CallRecord::current`],
+//! while the domain operation runs) read it, and it knows neither. It never holds a message
+//! body, so no password, hash or token can reach what reads it.
 
 use std::{
     future::Future,
@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{meter, operation::Operation};
+use crate::operation::Operation;
 
 tokio::task_local! {
     static CURRENT: Arc<CallRecord>;
@@ -61,7 +61,7 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
-    /// Starts the clock on a call; counts it as started when it is metered.
+    /// Starts the clock on a call.
     pub fn start(
         transport: Transport,
         operation: Option<Operation>,
@@ -81,9 +81,6 @@ impl CallRecord {
         };
         if let Some(operation) = operation {
             let _ = record.operation.set(operation);
-        }
-        if metered {
-            meter::call_started(&record);
         }
         Arc::new(record)
     }
@@ -139,8 +136,9 @@ impl CallRecord {
         self.started.elapsed()
     }
 
-    /// Ends the call: writes its access-log line and its metrics.
-    pub fn finish(&self, ending: Ending) {
+    /// Ends the call: writes its access-log line, and returns how long the call took (the
+    /// latency the line shows, for the metrics).
+    pub fn finish(&self, ending: Ending) -> Duration {
         let latency = self.elapsed();
         let latency_ms = latency.as_micros() as f64 / 1000.0;
         let peer = self.peer.as_deref().unwrap_or("-");
@@ -165,9 +163,7 @@ impl CallRecord {
                 "query api call"
             ),
         }
-        if self.metered {
-            meter::call_finished(self, ending, latency);
-        }
+        latency
     }
 }
 

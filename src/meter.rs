@@ -161,8 +161,9 @@ fn grpc_labels(record: &CallRecord) -> (&'static str, &'static str) {
     }
 }
 
+/// Counts a call as started (gRPC only, as go-grpc-prometheus does), unless it is unmetered.
 pub(crate) fn call_started(record: &CallRecord) {
-    if record.transport == Transport::Grpc {
+    if record.metered && record.transport == Transport::Grpc {
         let (service, method) = grpc_labels(record);
         counter!(GRPC_STARTED, "grpc_type" => "unary", "grpc_service" => service,
             "grpc_method" => method)
@@ -170,7 +171,11 @@ pub(crate) fn call_started(record: &CallRecord) {
     }
 }
 
+/// Counts a finished call and its latency by operation and outcome, unless it is unmetered.
 pub(crate) fn call_finished(record: &CallRecord, ending: Ending, latency: Duration) {
+    if !record.metered {
+        return;
+    }
     match ending {
         Ending::Grpc(code) => {
             let (service, method) = grpc_labels(record);

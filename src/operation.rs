@@ -5,10 +5,37 @@
 //! so adding an operation is one line here (plus its adapter and its action arm, which the
 //! compiler asks for).
 
-use crate::access::Scope;
+use serde::Deserialize;
 
 /// The package of the gRPC services.
 pub const PACKAGE: &str = "iam.loginprofile.v1";
+
+/// A right a token grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Every operation.
+    Admin,
+    /// What a sign-in service needs: VerifyPassword, ChangePassword and reads of one user.
+    Signin,
+    /// Reads: GetLoginProfile, GetUser, ListUsers, ListUserTags, GetAccountPasswordPolicy.
+    Read,
+}
+
+impl Scope {
+    /// Whether this scope allows the operation (the operation list says which do).
+    pub fn permits(self, operation: Operation) -> bool {
+        operation.allowed_by(self)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Admin => "admin",
+            Scope::Signin => "signin",
+            Scope::Read => "read",
+        }
+    }
+}
 
 /// A gRPC service of the package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

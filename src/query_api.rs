@@ -35,6 +35,7 @@ use crate::{
     access::Tokens,
     call::{CallRecord, Ending, Transport},
     domain::{IamError, Service},
+    meter,
 };
 /// The response header that carries the request id, as IAM names it.
 const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
@@ -90,6 +91,7 @@ async fn handle(
         Some(peer.to_string()),
         true,
     );
+    meter::call_started(&call);
     let request_id = call.request_id.as_str();
     let outcome = Arc::clone(&call).scope(serve(&api, request, &call)).await;
     let action_name = outcome.action.map_or("-", Action::name);
@@ -104,10 +106,12 @@ async fn handle(
         },
         Err(error) => error_reply(&error, request_id),
     };
-    call.finish(Ending::QueryApi {
+    let ending = Ending::QueryApi {
         status: status.as_u16(),
         code,
-    });
+    };
+    let latency = call.finish(ending);
+    meter::call_finished(&call, ending, latency);
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));

@@ -3,9 +3,7 @@
 //! change is lost and a rename moves everything the user owns in the same store transaction.
 
 use super::{
-    IamError, Service, Tag, UserName, UserPath, Violations,
-    marker::Listing,
-    tags::{self, fold},
+    IamError, Service, Tag, UserName, UserPath, Violations, marker::Listing, tags,
     users::parse_max_items,
 };
 use crate::operation::Operation;
@@ -13,9 +11,11 @@ use crate::store::{ReplaceUser, UserRecord};
 
 /// How often a change retries after losing a compare-and-swap race before giving up.
 const MAX_ATTEMPTS: usize = 64;
+// `t2:` markers continue after a key as written; `t1:` ones (after a key folded to lower case,
+// the order before) are refused rather than read in the wrong order.
 const USER_TAGS: Listing = Listing {
     operation: "ListUserTags",
-    prefix: "t1:",
+    prefix: "t2:",
 };
 
 /// A validated UpdateUser request: absent fields stay as they are.
@@ -185,23 +185,13 @@ impl Service {
             .user(&request.name.key())
             .await?
             .ok_or_else(|| IamError::no_such_user(request.name.as_str()))?;
-        let mut rest = user
-            .tags
+        let mut rest = tags::listed(user.tags)
             .into_iter()
-            .filter(|t| {
-                request
-                    .after
-                    .as_ref()
-                    .is_none_or(|after| fold(&t.key) > *after)
-            })
+            .filter(|t| request.after.as_ref().is_none_or(|after| t.key > *after))
             .peekable();
-        let tags: Vec<Tag> = rest
-            .by_ref()
-            .take(request.max_items)
-            .map(Tag::from)
-            .collect();
+        let tags: Vec<Tag> = rest.by_ref().take(request.max_items).collect();
         let marker = match (rest.peek(), tags.last()) {
-            (Some(_), Some(last)) => Some(USER_TAGS.issue_marker(&fold(&last.key))),
+            (Some(_), Some(last)) => Some(USER_TAGS.issue_marker(&last.key)),
             _ => None,
         };
         Ok(TagList { tags, marker })

@@ -141,11 +141,23 @@ pub(super) fn unique(tags: Vec<Tag>) -> Result<Vec<Tag>, IamError> {
     Ok(tags)
 }
 
-/// Tags as stored: in key order without regard to case.
+/// Tags as stored: in key order without regard to case, one order whatever order they came in,
+/// so a change that changes nothing leaves an equal record. Not the order IAM shows them in:
+/// see [`listed`].
 pub(super) fn sorted_records(tags: Vec<Tag>) -> Vec<TagRecord> {
     let mut records: Vec<TagRecord> = tags.into_iter().map(TagRecord::from).collect();
     records.sort_by_cached_key(|t| fold(&t.key));
     records
+}
+
+/// A user's tags as IAM lists them (ListUserTags, GetUser): by key as written, compared byte
+/// by byte, so capitals come before small letters (`Stan` before `like-a`). Sorted here, on
+/// the way out, so the order does not depend on how a store keeps them.
+pub(super) fn listed(records: Vec<TagRecord>) -> Vec<Tag> {
+    let mut tags: Vec<Tag> = records.into_iter().map(Tag::from).collect();
+    // Keys are unique without regard to case, so unique as written: no ties to keep stable.
+    tags.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    tags
 }
 
 /// `current` with `added` applied: an added tag replaces the one whose key matches it without

@@ -110,6 +110,9 @@ impl Service {
     pub async fn create_user(&self, request: CreateUser) -> Result<User, IamError> {
         let user = request.name.clone();
         self.audited(Operation::CreateUser, Some(&user), async move {
+            // IAM echoes the tags in the order the caller gave them (later reads list them by
+            // key); the record keeps its own order.
+            let given = request.tags.clone();
             let record = UserRecord {
                 user_name: request.name.as_str().to_owned(),
                 user_id: new_user_id(),
@@ -123,7 +126,10 @@ impl Service {
                 .insert_user(&request.name.key(), record.clone())
                 .await?
             {
-                InsertUser::Inserted => Ok(self.user_view(record)),
+                InsertUser::Inserted => Ok(User {
+                    tags: given,
+                    ..self.user_view(record)
+                }),
                 InsertUser::AlreadyExists => Err(IamError::EntityAlreadyExists(format!(
                     "User with name {} already exists.",
                     request.name
@@ -184,7 +190,7 @@ impl Service {
             user_name: record.user_name,
             user_id: record.user_id,
             path: record.path,
-            tags: record.tags.into_iter().map(Tag::from).collect(),
+            tags: tags::listed(record.tags),
         }
     }
 }

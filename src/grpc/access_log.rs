@@ -20,6 +20,7 @@ use tower::{Layer, Service};
 
 use crate::{
     call::{CallRecord, Ending, Transport},
+    meter,
     operation::Operation,
     tls::PeerInfo,
 };
@@ -82,6 +83,7 @@ where
             peer(&request),
             metered,
         );
+        meter::call_started(&call);
         if operation.is_none() {
             // For the log line only: health, reflection, or a method that does not exist.
             Arc::get_mut(&mut call)
@@ -124,7 +126,9 @@ struct Record(Arc<CallRecord>);
 
 impl Record {
     fn finish(self, code: tonic::Code) {
-        self.0.finish(Ending::Grpc(code));
+        let ending = Ending::Grpc(code);
+        let latency = self.0.finish(ending);
+        meter::call_finished(&self.0, ending, latency);
     }
 }
 

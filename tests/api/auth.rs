@@ -84,7 +84,7 @@ async fn each_scope_grants_exactly_its_methods() {
     let [admin, signin, read] = [0, 1, 2].map(|i| secrets[i].clone());
 
     let app = app.with_token(Some(admin));
-    crate::login_profiles::user(&app, "alice").await;
+    crate::helpers::user(&app, "alice").await;
 
     let app = app.with_token(Some(signin));
     let verify = || VerifyPasswordRequest {

@@ -3,8 +3,8 @@
 use tonic::Code;
 
 use crate::{
-    helpers::spawn_app,
-    login_profiles::{GOOD, create, get, user},
+    helpers::{spawn_app, user},
+    login_profiles::{GOOD, create, get},
 };
 use loginprofiled::grpc::proto::{DeleteUserRequest, GetUserRequest};
 

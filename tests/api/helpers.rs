@@ -1,6 +1,7 @@
 //! Starts the real server in-process on 127.0.0.1:0 with a fresh store, a manual clock and cheap
 //! argon2 parameters, and hands out typed clients. The store is sled in a fresh data directory,
 //! or with `LOGINPROFILED_TEST_STORE=postgres` a fresh PostgreSQL database (see [`TestDb`]).
+//! The steps tests share on the directory (users, profiles, their errors) are in `directory`.
 
 use std::{
     net::SocketAddr,
@@ -23,7 +24,11 @@ use loginprofiled::{
 };
 use tokio::{sync::oneshot, task::JoinHandle};
 
+mod directory;
 mod pg;
+pub use directory::{
+    assert_no_profile, assert_no_such_user, assert_policy_violation, user, user_with_profile,
+};
 pub use pg::{TestDb, admin_url, answers_or_required, on_postgres, sled_only, with_database};
 use tonic::{
     Request, Status,

@@ -13,8 +13,8 @@ use tonic_health::pb::{
 };
 
 use crate::{
-    helpers::spawn_app_with,
-    login_profiles::{GOOD, OTHER, create, get, user, verify},
+    helpers::{spawn_app_with, user},
+    login_profiles::{GOOD, OTHER, create, get, verify},
 };
 
 #[tokio::test]

@@ -3,23 +3,17 @@
 use tonic::Code;
 use tonic_types::StatusExt as _;
 
-use crate::helpers::{TestApp, assert_error, spawn_app};
+use crate::helpers::{
+    TestApp, assert_error, assert_no_profile, assert_no_such_user, spawn_app, user,
+    user_with_profile,
+};
 use loginprofiled::grpc::proto::{
-    CreateLoginProfileRequest, CreateUserRequest, DeleteLoginProfileRequest,
-    GetLoginProfileRequest, UpdateLoginProfileRequest, VerifyPasswordRequest, VerifyResult,
+    CreateLoginProfileRequest, DeleteLoginProfileRequest, GetLoginProfileRequest, LoginProfile,
+    UpdateLoginProfileRequest, VerifyPasswordRequest, VerifyResult,
 };
 
 pub const GOOD: &str = "Str0ng!Passw0rd";
 pub const OTHER: &str = "An0ther#Secret";
-
-pub async fn user(app: &TestApp, name: &str) {
-    let request = CreateUserRequest {
-        user_name: name.to_owned(),
-        path: String::new(),
-        ..Default::default()
-    };
-    app.users().create_user(request).await.unwrap();
-}
 
 pub fn create(name: &str, password: &str, reset: bool) -> CreateLoginProfileRequest {
     CreateLoginProfileRequest {
@@ -33,6 +27,12 @@ pub fn get(name: &str) -> GetLoginProfileRequest {
     GetLoginProfileRequest {
         user_name: name.to_owned(),
     }
+}
+
+/// The user's login profile, which must exist.
+pub async fn login_profile(app: &TestApp, name: &str) -> LoginProfile {
+    let reply = app.profiles().get_login_profile(get(name)).await.unwrap();
+    reply.into_inner().login_profile.unwrap()
 }
 
 pub async fn verify(app: &TestApp, name: &str, password: &str) -> VerifyResult {
@@ -61,14 +61,7 @@ async fn create_then_get_shows_the_profile_without_any_secret() {
     let created = created.login_profile.unwrap();
     assert_eq!(created.user_name, "Alice");
     assert!(created.password_reset_required);
-    let got = app
-        .profiles()
-        .get_login_profile(get("ALICE"))
-        .await
-        .unwrap()
-        .into_inner()
-        .login_profile
-        .unwrap();
+    let got = login_profile(&app, "ALICE").await;
     assert_eq!(got, created);
 }
 
@@ -104,14 +97,7 @@ async fn create_date_is_when_the_profile_was_made_and_never_changes() {
         password_reset_required: Some(true),
     };
     app.profiles().update_login_profile(update).await.unwrap();
-    let got = app
-        .profiles()
-        .get_login_profile(get("bob"))
-        .await
-        .unwrap()
-        .into_inner()
-        .login_profile
-        .unwrap();
+    let got = login_profile(&app, "bob").await;
     assert_eq!(got.create_date.unwrap(), made_at);
 }
 
@@ -123,22 +109,13 @@ async fn create_for_an_unknown_user_is_not_found() {
         .create_login_profile(create("Ghost", GOOD, false))
         .await
         .unwrap_err();
-    assert_error(
-        &err,
-        Code::NotFound,
-        "NoSuchEntity",
-        "The user with name Ghost cannot be found.",
-    );
+    assert_no_such_user(&err, "Ghost");
 }
 
 #[tokio::test]
 async fn a_second_profile_for_a_user_already_exists() {
     let app = spawn_app().await;
-    user(&app, "carol").await;
-    app.profiles()
-        .create_login_profile(create("carol", GOOD, false))
-        .await
-        .unwrap();
+    user_with_profile(&app, "carol", GOOD).await;
     let err = app
         .profiles()
         .create_login_profile(create("Carol", OTHER, false))
@@ -156,13 +133,12 @@ async fn a_second_profile_for_a_user_already_exists() {
 async fn get_update_delete_name_the_missing_thing() {
     let app = spawn_app().await;
     user(&app, "dave").await;
-    let no_profile = "Login Profile for User dave cannot be found.";
     let err = app
         .profiles()
         .get_login_profile(get("dave"))
         .await
         .unwrap_err();
-    assert_error(&err, Code::NotFound, "NoSuchEntity", no_profile);
+    assert_no_profile(&err, "dave");
     let update = UpdateLoginProfileRequest {
         user_name: "dave".into(),
         password: None,
@@ -173,7 +149,7 @@ async fn get_update_delete_name_the_missing_thing() {
         .update_login_profile(update)
         .await
         .unwrap_err();
-    assert_error(&err, Code::NotFound, "NoSuchEntity", no_profile);
+    assert_no_profile(&err, "dave");
     let err = app
         .profiles()
         .delete_login_profile(DeleteLoginProfileRequest {
@@ -181,29 +157,20 @@ async fn get_update_delete_name_the_missing_thing() {
         })
         .await
         .unwrap_err();
-    assert_error(&err, Code::NotFound, "NoSuchEntity", no_profile);
+    assert_no_profile(&err, "dave");
 
     let err = app
         .profiles()
         .get_login_profile(get("nobody"))
         .await
         .unwrap_err();
-    assert_error(
-        &err,
-        Code::NotFound,
-        "NoSuchEntity",
-        "The user with name nobody cannot be found.",
-    );
+    assert_no_such_user(&err, "nobody");
 }
 
 #[tokio::test]
 async fn update_changes_only_what_is_given() {
     let app = spawn_app().await;
-    user(&app, "erin").await;
-    app.profiles()
-        .create_login_profile(create("erin", GOOD, false))
-        .await
-        .unwrap();
+    user_with_profile(&app, "erin", GOOD).await;
 
     let nothing = UpdateLoginProfileRequest {
         user_name: "erin".into(),
@@ -222,14 +189,7 @@ async fn update_changes_only_what_is_given() {
         .update_login_profile(flag_only)
         .await
         .unwrap();
-    let got = app
-        .profiles()
-        .get_login_profile(get("erin"))
-        .await
-        .unwrap()
-        .into_inner()
-        .login_profile
-        .unwrap();
+    let got = login_profile(&app, "erin").await;
     assert!(got.password_reset_required);
     assert_eq!(verify(&app, "erin", GOOD).await, VerifyResult::Ok);
 
@@ -242,14 +202,7 @@ async fn update_changes_only_what_is_given() {
         .update_login_profile(password_only)
         .await
         .unwrap();
-    let got = app
-        .profiles()
-        .get_login_profile(get("erin"))
-        .await
-        .unwrap()
-        .into_inner()
-        .login_profile
-        .unwrap();
+    let got = login_profile(&app, "erin").await;
     assert!(got.password_reset_required, "the flag stays as it was");
     assert_eq!(verify(&app, "erin", OTHER).await, VerifyResult::Ok);
     assert_eq!(
@@ -261,11 +214,7 @@ async fn update_changes_only_what_is_given() {
 #[tokio::test]
 async fn delete_removes_the_profile_and_its_password() {
     let app = spawn_app().await;
-    user(&app, "frank").await;
-    app.profiles()
-        .create_login_profile(create("frank", GOOD, false))
-        .await
-        .unwrap();
+    user_with_profile(&app, "frank", GOOD).await;
     app.profiles()
         .delete_login_profile(DeleteLoginProfileRequest {
             user_name: "frank".into(),

@@ -8,8 +8,8 @@ use tonic::Code;
 use tonic_types::StatusExt as _;
 
 use crate::{
-    helpers::{TestApp, reason, spawn_app_with},
-    login_profiles::{GOOD, get, user},
+    helpers::{TestApp, reason, spawn_app_with, user},
+    login_profiles::{GOOD, get},
     query_api::send,
 };
 

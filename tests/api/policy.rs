@@ -7,8 +7,8 @@ use loginprofiled::grpc::proto::{
 use tonic::Code;
 
 use crate::{
-    helpers::{TestApp, assert_error, spawn_app},
-    login_profiles::{GOOD, create, user, verify},
+    helpers::{TestApp, assert_error, assert_policy_violation, spawn_app, user, user_with_profile},
+    login_profiles::{GOOD, create, verify},
 };
 
 pub async fn set_policy(app: &TestApp, request: UpdateAccountPasswordPolicyRequest) {
@@ -187,12 +187,7 @@ async fn without_a_custom_policy_the_iam_default_applies() {
         .create_login_profile(create("alice", "Ab1!", false))
         .await
         .unwrap_err();
-    assert_error(
-        &err,
-        Code::InvalidArgument,
-        "PasswordPolicyViolation",
-        "Password should have a minimum length of 8",
-    );
+    assert_policy_violation(&err, "Password should have a minimum length of 8");
     let err = app
         .profiles()
         .create_login_profile(create("alice", "lowercase123", false))
@@ -221,11 +216,7 @@ async fn without_a_custom_policy_the_iam_default_applies() {
 #[tokio::test]
 async fn a_custom_policy_replaces_the_default_and_applies_to_the_next_password_only() {
     let app = spawn_app().await;
-    user(&app, "bob").await;
-    app.profiles()
-        .create_login_profile(create("bob", GOOD, false))
-        .await
-        .unwrap();
+    user_with_profile(&app, "bob", GOOD).await;
     set_policy(
         &app,
         UpdateAccountPasswordPolicyRequest {
@@ -252,21 +243,14 @@ async fn a_custom_policy_replaces_the_default_and_applies_to_the_next_password_o
         .update_login_profile(update("SHORTUPPER"))
         .await
         .unwrap_err();
-    assert_error(
-        &err,
-        Code::InvalidArgument,
-        "PasswordPolicyViolation",
-        "Password should have a minimum length of 20",
-    );
+    assert_policy_violation(&err, "Password should have a minimum length of 20");
     let err = app
         .profiles()
         .update_login_profile(update("LONG ENOUGH BUT ALL UPPER CASE"))
         .await
         .unwrap_err();
-    assert_error(
+    assert_policy_violation(
         &err,
-        Code::InvalidArgument,
-        "PasswordPolicyViolation",
         "Password should have at least one lowercase letter, Password should have at least one number",
     );
     // No symbol or upper case needed under this policy.

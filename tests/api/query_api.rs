@@ -8,9 +8,14 @@ mod signing;
 
 use std::{net::SocketAddr, sync::Arc};
 
-use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
+use aws_sdk_iam::{
+    config::{BehaviorVersion, Credentials, Region, retry::RetryConfig},
+    error::{ProvideErrorMetadata, SdkError},
+};
 use loginprofiled::access::Tokens;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::helpers::{TestApp, spawn_app_with};
 
 pub const ADMIN_KEY: &str = "AKIAADMINEXAMPLE0001";
 pub const BOB_KEY: &str = "AKIABOBEXAMPLE000002";
@@ -28,6 +33,50 @@ pub fn access_keys() -> Arc<Tokens> {
          scopes = ['read']\n"
     );
     Arc::new(Tokens::parse(&text).unwrap())
+}
+
+/// A server that admits the [`access_keys`].
+pub async fn keyed_app() -> TestApp {
+    spawn_app_with(|c| c.tokens = Some(access_keys())).await
+}
+
+/// A server that admits the [`access_keys`], and an SDK client signing with the admin key.
+pub async fn sdk_app() -> (TestApp, aws_sdk_iam::Client) {
+    let app = keyed_app().await;
+    let admin = iam(app.http_addr, ADMIN_KEY, SECRET);
+    (app, admin)
+}
+
+/// The IAM code, message and HTTP status of a failed SDK call.
+pub fn failure<E: ProvideErrorMetadata>(err: &SdkError<E>) -> (String, String, u16) {
+    (
+        err.code().unwrap_or_default().to_owned(),
+        err.message().unwrap_or_default().to_owned(),
+        err.raw_response().map_or(0, |r| r.status().as_u16()),
+    )
+}
+
+/// Asserts a failed SDK call's IAM code, message (word for word) and HTTP status.
+#[track_caller]
+pub fn assert_failure<E: ProvideErrorMetadata + std::fmt::Debug>(
+    err: &SdkError<E>,
+    code: &str,
+    message: &str,
+    status: u16,
+) {
+    let expected = (code.to_owned(), message.to_owned(), status);
+    assert_eq!(failure(err), expected, "{err:?}");
+}
+
+/// Asserts a failed SDK call's IAM code and HTTP status, whatever its message.
+#[track_caller]
+pub fn assert_refused<E: ProvideErrorMetadata + std::fmt::Debug>(
+    err: &SdkError<E>,
+    code: &str,
+    status: u16,
+) {
+    let (got_code, _, got_status) = failure(err);
+    assert_eq!((got_code.as_str(), got_status), (code, status), "{err:?}");
 }
 
 /// An IAM client of the AWS SDK for Rust pointed at the server, without retries.

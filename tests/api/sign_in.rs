@@ -17,8 +17,8 @@ use loginprofiled::{
 use tonic::Code;
 
 use crate::{
-    helpers::{TestApp, assert_error, spawn_app, spawn_app_with},
-    login_profiles::{GOOD, OTHER, create, get, user, verify},
+    helpers::{TestApp, assert_error, assert_policy_violation, spawn_app, spawn_app_with, user},
+    login_profiles::{GOOD, OTHER, create, get, verify},
     policy::set_policy,
 };
 

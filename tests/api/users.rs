@@ -5,10 +5,12 @@ mod tags;
 
 use tonic::Code;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::{
+    helpers::{assert_error, assert_no_such_user, spawn_app, user_with_profile},
+    login_profiles::GOOD,
+};
 use loginprofiled::grpc::proto::{
-    CreateLoginProfileRequest, CreateUserRequest, DeleteUserRequest, GetUserRequest,
-    ListUsersRequest,
+    CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersRequest,
 };
 
 fn create(name: &str, path: &str) -> CreateUserRequest {
@@ -90,12 +92,7 @@ async fn unknown_users_are_not_found_with_the_name_as_sent() {
         })
         .await
         .unwrap_err();
-    assert_error(
-        &err,
-        Code::NotFound,
-        "NoSuchEntity",
-        "The user with name Nobody cannot be found.",
-    );
+    assert_no_such_user(&err, "Nobody");
     let err = app
         .users()
         .delete_user(DeleteUserRequest {
@@ -103,26 +100,13 @@ async fn unknown_users_are_not_found_with_the_name_as_sent() {
         })
         .await
         .unwrap_err();
-    assert_error(
-        &err,
-        Code::NotFound,
-        "NoSuchEntity",
-        "The user with name Nobody cannot be found.",
-    );
+    assert_no_such_user(&err, "Nobody");
 }
 
 #[tokio::test]
 async fn delete_user_is_refused_while_a_login_profile_exists() {
     let app = spawn_app().await;
-    app.users().create_user(create("carol", "")).await.unwrap();
-    app.profiles()
-        .create_login_profile(CreateLoginProfileRequest {
-            user_name: "carol".into(),
-            password: "Str0ng!Passw0rd".into(),
-            password_reset_required: false,
-        })
-        .await
-        .unwrap();
+    user_with_profile(&app, "carol", GOOD).await;
     let err = app
         .users()
         .delete_user(DeleteUserRequest {

@@ -14,16 +14,17 @@ def test_boto3_tags_untags_and_lists_tags(iam, name):
     created = iam.create_user(UserName=name, Tags=[
         {"Key": "team", "Value": "identity"}, {"Key": "Cost Center", "Value": "4200"},
     ])["User"]
-    expected = [{"Key": "Cost Center", "Value": "4200"}, {"Key": "team", "Value": "identity"}]
-    assert created["Tags"] == expected
-    assert iam.get_user(UserName=name)["User"]["Tags"] == expected
+    # Echoed in the order given; listed by key as written, capitals first, as IAM lists them.
+    assert created["Tags"] == [{"Key": "team", "Value": "identity"}, {"Key": "Cost Center", "Value": "4200"}]
+    by_key = [{"Key": "Cost Center", "Value": "4200"}, {"Key": "team", "Value": "identity"}]
+    assert iam.get_user(UserName=name)["User"]["Tags"] == by_key
 
     iam.tag_user(UserName=name, Tags=[{"Key": "TEAM", "Value": "platform"}, {"Key": "env", "Value": ""}])
     pages = iam.get_paginator("list_user_tags").paginate(UserName=name, PaginationConfig={"PageSize": 2})
     listed = [t for page in pages for t in page["Tags"]]
     assert listed == [
-        {"Key": "Cost Center", "Value": "4200"}, {"Key": "env", "Value": ""},
-        {"Key": "TEAM", "Value": "platform"},
+        {"Key": "Cost Center", "Value": "4200"}, {"Key": "TEAM", "Value": "platform"},
+        {"Key": "env", "Value": ""},
     ]
     first = iam.list_user_tags(UserName=name, MaxItems=1)
     assert first["IsTruncated"] is True and first["Marker"]
@@ -81,7 +82,7 @@ def test_cli_tags_renames_and_reports_errors(cli, name):
     assert user["Tags"] == [{"Key": "team", "Value": "identity"}]
     assert cli.ok("iam", "tag-user", "--user-name", name, "--tags", "Key=env,Value=prod", "Key=TEAM,Value=ops") == {}
     listed = cli.ok("iam", "list-user-tags", "--user-name", name)
-    assert listed["Tags"] == [{"Key": "env", "Value": "prod"}, {"Key": "TEAM", "Value": "ops"}]
+    assert listed["Tags"] == [{"Key": "TEAM", "Value": "ops"}, {"Key": "env", "Value": "prod"}]
     assert cli.ok("iam", "untag-user", "--user-name", name, "--tag-keys", "team") == {}
     assert cli.ok("iam", "list-user-tags", "--user-name", name)["Tags"] == [{"Key": "env", "Value": "prod"}]
     cli.fails(

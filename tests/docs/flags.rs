@@ -26,6 +26,8 @@ const OTHER_PROGRAMS: &[(&str, &[&str])] = &[
             "check",
             "all-targets",
             "no-deps",
+            "all",
+            "workspace",
         ],
     ),
     (
@@ -64,6 +66,7 @@ const OTHER_PROGRAMS: &[(&str, &[&str])] = &[
             "concurrency",
             "connections",
             "json",
+            "output",
             "work-dir",
         ],
     ),

@@ -104,3 +104,16 @@ fn untagging_matches_keys_without_regard_to_case_and_ignores_unknown_ones() {
         vec![record("env", "b")]
     );
 }
+
+#[test]
+fn tags_are_listed_by_key_as_written_capitals_first_whatever_order_they_are_kept_in() {
+    let kept = sorted_records(vec![tag("Stan", "The Caddy"), tag("like-a", "glove")]);
+    assert_eq!(
+        kept,
+        vec![record("like-a", "glove"), record("Stan", "The Caddy")]
+    );
+    assert_eq!(
+        listed(kept),
+        vec![tag("Stan", "The Caddy"), tag("like-a", "glove")]
+    );
+}

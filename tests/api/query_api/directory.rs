@@ -2,8 +2,7 @@
 
 use aws_sdk_iam::types::Tag;
 
-use super::{ADMIN_KEY, READ_KEY, SECRET, access_keys, iam, sdk::failure};
-use crate::helpers::spawn_app_with;
+use super::{READ_KEY, SECRET, assert_failure, assert_refused, sdk_app};
 
 fn tag(key: &str, value: &str) -> Tag {
     Tag::builder().key(key).value(value).build().unwrap()
@@ -15,8 +14,7 @@ fn pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
 
 #[tokio::test]
 async fn the_sdk_tags_untags_and_lists_a_users_tags() {
-    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
-    let iam = iam(app.http_addr, ADMIN_KEY, SECRET);
+    let (app, iam) = sdk_app().await;
 
     let created = iam
         .create_user()
@@ -26,10 +24,12 @@ async fn the_sdk_tags_untags_and_lists_a_users_tags() {
         .send()
         .await
         .unwrap();
-    let expected = [("Cost Center", "4200"), ("team", "identity")];
-    assert_eq!(pairs(created.user().unwrap().tags()), expected);
+    // Echoed as given; listed by key as written (capitals first), as IAM does.
+    let given = [("team", "identity"), ("Cost Center", "4200")];
+    assert_eq!(pairs(created.user().unwrap().tags()), given);
     let got = iam.get_user().user_name("bob").send().await.unwrap();
-    assert_eq!(pairs(got.user().unwrap().tags()), expected);
+    let by_key = [("Cost Center", "4200"), ("team", "identity")];
+    assert_eq!(pairs(got.user().unwrap().tags()), by_key);
 
     iam.tag_user()
         .user_name("Bob")
@@ -46,7 +46,10 @@ async fn the_sdk_tags_untags_and_lists_a_users_tags() {
         .await
         .unwrap();
     assert!(first.is_truncated());
-    assert_eq!(pairs(first.tags()), [("Cost Center", "4200"), ("env", "")]);
+    assert_eq!(
+        pairs(first.tags()),
+        [("Cost Center", "4200"), ("TEAM", "platform")]
+    );
     let rest = iam
         .list_user_tags()
         .user_name("Bob")
@@ -56,7 +59,7 @@ async fn the_sdk_tags_untags_and_lists_a_users_tags() {
         .unwrap();
     assert!(!rest.is_truncated());
     assert!(rest.marker().is_none());
-    assert_eq!(pairs(rest.tags()), [("TEAM", "platform")]);
+    assert_eq!(pairs(rest.tags()), [("env", "")]);
 
     iam.untag_user()
         .user_name("Bob")
@@ -82,10 +85,7 @@ async fn the_sdk_tags_untags_and_lists_a_users_tags() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        (failure(&err).0.as_str(), failure(&err).2),
-        ("AccessDenied", 403)
-    );
+    assert_refused(&err, "AccessDenied", 403);
     let err = reader
         .update_user()
         .user_name("Bob")
@@ -93,16 +93,12 @@ async fn the_sdk_tags_untags_and_lists_a_users_tags() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        (failure(&err).0.as_str(), failure(&err).2),
-        ("AccessDenied", 403)
-    );
+    assert_refused(&err, "AccessDenied", 403);
 }
 
 #[tokio::test]
 async fn the_sdk_sees_tag_failures_with_iam_codes_and_statuses() {
-    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
-    let iam = iam(app.http_addr, ADMIN_KEY, SECRET);
+    let (_app, iam) = sdk_app().await;
     let fifty: Vec<Tag> = (0..50).map(|i| tag(&format!("k{i:02}"), "v")).collect();
     iam.create_user()
         .user_name("Bob")
@@ -123,13 +119,11 @@ async fn the_sdk_sees_tag_failures_with_iam_codes_and_statuses() {
             .unwrap()
             .is_limit_exceeded_exception()
     );
-    assert_eq!(
-        failure(&err),
-        (
-            "LimitExceeded".into(),
-            "Cannot exceed quota for TagsPerUser: 50.".into(),
-            409
-        )
+    assert_failure(
+        &err,
+        "LimitExceeded",
+        "Cannot exceed quota for TagsPerUser: 50.",
+        409,
     );
     let err = iam
         .tag_user()
@@ -140,13 +134,11 @@ async fn the_sdk_sees_tag_failures_with_iam_codes_and_statuses() {
         .await
         .unwrap_err();
     assert!(err.as_service_error().unwrap().is_invalid_input_exception());
-    assert_eq!(
-        failure(&err),
-        (
-            "InvalidInput".into(),
-            "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
-            400
-        )
+    assert_failure(
+        &err,
+        "InvalidInput",
+        "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        400,
     );
     let err = iam
         .tag_user()
@@ -155,16 +147,13 @@ async fn the_sdk_sees_tag_failures_with_iam_codes_and_statuses() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "ValidationError".into(),
-            "1 validation error detected: Value at 'tags.1.member.value' failed to satisfy \
-             constraint: Member must satisfy regular expression pattern: \
-             [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"
-                .into(),
-            400
-        )
+    assert_failure(
+        &err,
+        "ValidationError",
+        "1 validation error detected: Value at 'tags.1.member.value' failed to satisfy \
+         constraint: Member must satisfy regular expression pattern: \
+         [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
+        400,
     );
     let err = iam
         .untag_user()
@@ -173,20 +162,17 @@ async fn the_sdk_sees_tag_failures_with_iam_codes_and_statuses() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "NoSuchEntity".into(),
-            "The user with name nobody cannot be found.".into(),
-            404
-        )
+    assert_failure(
+        &err,
+        "NoSuchEntity",
+        "The user with name nobody cannot be found.",
+        404,
     );
 }
 
 #[tokio::test]
 async fn the_sdk_renames_and_moves_a_user_with_its_login_profile() {
-    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
-    let iam = iam(app.http_addr, ADMIN_KEY, SECRET);
+    let (_app, iam) = sdk_app().await;
     let created = iam.create_user().user_name("Bob").send().await.unwrap();
     let created = created.user().unwrap();
     iam.create_login_profile()
@@ -219,7 +205,7 @@ async fn the_sdk_renames_and_moves_a_user_with_its_login_profile() {
     assert_eq!(profile.login_profile().unwrap().user_name(), "Robert");
 
     let err = iam.get_user().user_name("Bob").send().await.unwrap_err();
-    assert_eq!(failure(&err).2, 404);
+    assert_refused(&err, "NoSuchEntity", 404);
     let err = iam
         .update_user()
         .user_name("Robert")
@@ -232,13 +218,11 @@ async fn the_sdk_renames_and_moves_a_user_with_its_login_profile() {
             .unwrap()
             .is_entity_already_exists_exception()
     );
-    assert_eq!(
-        failure(&err),
-        (
-            "EntityAlreadyExists".into(),
-            "User with name CAROL already exists.".into(),
-            409
-        )
+    assert_failure(
+        &err,
+        "EntityAlreadyExists",
+        "User with name CAROL already exists.",
+        409,
     );
     let err = iam
         .update_user()
@@ -247,5 +231,5 @@ async fn the_sdk_renames_and_moves_a_user_with_its_login_profile() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(failure(&err).0, "NoSuchEntity");
+    assert_refused(&err, "NoSuchEntity", 404);
 }

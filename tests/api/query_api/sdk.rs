@@ -3,24 +3,14 @@
 
 use std::time::Duration;
 
-use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
-
-use super::{ADMIN_KEY, BOB_KEY, READ_KEY, SECRET, access_keys, iam, iam_with_session};
-use crate::helpers::spawn_app_with;
-
-/// The IAM code, message and HTTP status of a failed SDK call.
-pub fn failure<E: ProvideErrorMetadata>(err: &SdkError<E>) -> (String, String, u16) {
-    (
-        err.code().unwrap_or_default().to_owned(),
-        err.message().unwrap_or_default().to_owned(),
-        err.raw_response().map_or(0, |r| r.status().as_u16()),
-    )
-}
+use super::{
+    ADMIN_KEY, BOB_KEY, READ_KEY, SECRET, assert_failure, assert_refused, failure, iam,
+    iam_with_session, keyed_app, sdk_app,
+};
 
 #[tokio::test]
 async fn the_sdk_runs_the_login_profile_lifecycle() {
-    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
-    let iam = iam(app.http_addr, ADMIN_KEY, SECRET);
+    let (_app, iam) = sdk_app().await;
 
     let user = iam
         .create_user()
@@ -68,22 +58,18 @@ async fn the_sdk_runs_the_login_profile_lifecycle() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "EntityAlreadyExists".into(),
-            "Login Profile for user Bob already exists.".into(),
-            409
-        )
+    assert_failure(
+        &err,
+        "EntityAlreadyExists",
+        "Login Profile for user Bob already exists.",
+        409,
     );
     let err = iam.delete_user().user_name("Bob").send().await.unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "DeleteConflict".into(),
-            "Cannot delete entity, must delete login profile first.".into(),
-            409
-        )
+    assert_failure(
+        &err,
+        "DeleteConflict",
+        "Cannot delete entity, must delete login profile first.",
+        409,
     );
 
     iam.delete_login_profile()
@@ -102,22 +88,18 @@ async fn the_sdk_runs_the_login_profile_lifecycle() {
             .unwrap()
             .is_no_such_entity_exception()
     );
-    assert_eq!(
-        failure(&err),
-        (
-            "NoSuchEntity".into(),
-            "Login Profile for User Bob cannot be found.".into(),
-            404
-        )
+    assert_failure(
+        &err,
+        "NoSuchEntity",
+        "Login Profile for User Bob cannot be found.",
+        404,
     );
     let err = iam.get_user().user_name("nobody").send().await.unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "NoSuchEntity".into(),
-            "The user with name nobody cannot be found.".into(),
-            404
-        )
+    assert_failure(
+        &err,
+        "NoSuchEntity",
+        "The user with name nobody cannot be found.",
+        404,
     );
     let err = iam
         .create_login_profile()
@@ -132,8 +114,7 @@ async fn the_sdk_runs_the_login_profile_lifecycle() {
 
 #[tokio::test]
 async fn the_sdk_lists_users_page_by_page() {
-    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
-    let iam = iam(app.http_addr, ADMIN_KEY, SECRET);
+    let (_app, iam) = sdk_app().await;
     for name in ["carol", "Alice", "bob"] {
         iam.create_user().user_name(name).send().await.unwrap();
     }
@@ -157,16 +138,13 @@ async fn the_sdk_lists_users_page_by_page() {
 
 #[tokio::test]
 async fn the_sdk_reads_the_password_policy_with_only_the_fields_that_were_set() {
-    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
-    let iam = iam(app.http_addr, ADMIN_KEY, SECRET);
+    let (_app, iam) = sdk_app().await;
     let err = iam.get_account_password_policy().send().await.unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "NoSuchEntity".into(),
-            "The Password Policy with domain name 123456789012 cannot be found.".into(),
-            404
-        )
+    assert_failure(
+        &err,
+        "NoSuchEntity",
+        "The Password Policy with domain name 123456789012 cannot be found.",
+        404,
     );
 
     iam.update_account_password_policy().send().await.unwrap();
@@ -201,20 +179,17 @@ async fn the_sdk_reads_the_password_policy_with_only_the_fields_that_were_set() 
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "NoSuchEntity".into(),
-            "The account policy with name PasswordPolicy cannot be found.".into(),
-            404
-        )
+    assert_failure(
+        &err,
+        "NoSuchEntity",
+        "The account policy with name PasswordPolicy cannot be found.",
+        404,
     );
 }
 
 #[tokio::test]
 async fn change_password_acts_on_the_keys_own_user() {
-    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
-    let admin = iam(app.http_addr, ADMIN_KEY, SECRET);
+    let (app, admin) = sdk_app().await;
     admin.create_user().user_name("Bob").send().await.unwrap();
     admin
         .create_login_profile()
@@ -235,13 +210,11 @@ async fn change_password_acts_on_the_keys_own_user() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "InvalidCredentials".into(),
-            "The old password is incorrect.".into(),
-            403
-        )
+    assert_failure(
+        &err,
+        "InvalidCredentials",
+        "The old password is incorrect.",
+        403,
     );
     let err = bob
         .change_password()
@@ -267,41 +240,35 @@ async fn change_password_acts_on_the_keys_own_user() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(failure(&err).0, "InvalidUserType");
-    assert_eq!(failure(&err).2, 400);
+    assert_refused(&err, "InvalidUserType", 400);
     let err = admin.get_user().send().await.unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "ValidationError".into(),
-            "Must specify userName when calling with non-User credentials".into(),
-            400
-        )
+    assert_failure(
+        &err,
+        "ValidationError",
+        "Must specify userName when calling with non-User credentials",
+        400,
     );
 }
 
 #[tokio::test]
 async fn bad_credentials_and_missing_scopes_are_refused() {
-    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
+    let app = keyed_app().await;
     let err = iam(app.http_addr, ADMIN_KEY, "not-the-secret")
         .list_users()
         .send()
         .await
         .unwrap_err();
-    assert_eq!(failure(&err).0, "SignatureDoesNotMatch");
-    assert_eq!(failure(&err).2, 403);
+    assert_refused(&err, "SignatureDoesNotMatch", 403);
     let err = iam(app.http_addr, "AKIAUNKNOWN000000000", SECRET)
         .list_users()
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "InvalidClientTokenId".into(),
-            "The security token included in the request is invalid.".into(),
-            403
-        )
+    assert_failure(
+        &err,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        403,
     );
     let reader = iam(app.http_addr, READ_KEY, SECRET);
     reader.list_users().send().await.unwrap();
@@ -311,18 +278,16 @@ async fn bad_credentials_and_missing_scopes_are_refused() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(failure(&err).0, "AccessDenied");
-    assert_eq!(failure(&err).2, 403);
+    assert_refused(&err, "AccessDenied", 403);
 
     app.clock.advance(Duration::from_secs(16 * 60));
     let err = reader.list_users().send().await.unwrap_err();
-    assert_eq!(failure(&err).0, "RequestExpired");
-    assert_eq!(failure(&err).2, 400);
+    assert_refused(&err, "RequestExpired", 400);
 }
 
 #[tokio::test]
 async fn change_password_tells_the_keys_own_user_what_is_missing_as_iam_does() {
-    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
+    let app = keyed_app().await;
     let bob = iam(app.http_addr, BOB_KEY, SECRET);
     let change = || {
         bob.change_password()
@@ -332,42 +297,36 @@ async fn change_password_tells_the_keys_own_user_what_is_missing_as_iam_does() {
     };
     // Bob's key is signed, so the caller is Bob: what is missing is no secret to him.
     let err = change().await.unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "NoSuchEntity".into(),
-            "The user with name Bob cannot be found.".into(),
-            404
-        )
+    assert_failure(
+        &err,
+        "NoSuchEntity",
+        "The user with name Bob cannot be found.",
+        404,
     );
     let admin = iam(app.http_addr, ADMIN_KEY, SECRET);
     admin.create_user().user_name("Bob").send().await.unwrap();
     let err = change().await.unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "NoSuchEntity".into(),
-            "Login Profile for User Bob cannot be found.".into(),
-            404
-        )
+    assert_failure(
+        &err,
+        "NoSuchEntity",
+        "Login Profile for User Bob cannot be found.",
+        404,
     );
 }
 
 #[tokio::test]
 async fn session_credentials_are_refused_as_an_invalid_security_token() {
-    let app = spawn_app_with(|c| c.tokens = Some(access_keys())).await;
+    let app = keyed_app().await;
     let session = Some("FwoGZXIvYXdzEJr//////////session-token");
     let err = iam_with_session(app.http_addr, ADMIN_KEY, SECRET, session)
         .list_users()
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        failure(&err),
-        (
-            "InvalidClientTokenId".into(),
-            "The security token included in the request is invalid.".into(),
-            403
-        )
+    assert_failure(
+        &err,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        403,
     );
 }

@@ -10,8 +10,11 @@ use tonic::Code;
 
 use super::tags::{spawn_all, tag, tagged_user, user_tags};
 use crate::{
-    helpers::{TestApp, assert_error, spawn_app, spawn_app_with},
-    login_profiles::{GOOD, create, get, user, verify},
+    helpers::{
+        TestApp, assert_error, assert_no_such_user, spawn_app, spawn_app_with, user,
+        user_with_profile,
+    },
+    login_profiles::{GOOD, create, get, verify},
 };
 
 fn rename(from: &str, to: &str) -> UpdateUserRequest {
@@ -70,12 +73,7 @@ async fn a_renamed_user_keeps_its_id_date_tags_and_password() {
     );
 
     let err = get_user(&app, "alice").await.unwrap_err();
-    assert_error(
-        &err,
-        Code::NotFound,
-        "NoSuchEntity",
-        "The user with name alice cannot be found.",
-    );
+    assert_no_such_user(&err, "alice");
     assert_eq!(
         verify(&app, "alice", GOOD).await,
         VerifyResult::InvalidCredentials
@@ -149,12 +147,7 @@ async fn update_user_refuses_unknown_users_and_malformed_names() {
         .update_user(rename("ghost", "spirit"))
         .await
         .unwrap_err();
-    assert_error(
-        &err,
-        Code::NotFound,
-        "NoSuchEntity",
-        "The user with name ghost cannot be found.",
-    );
+    assert_no_such_user(&err, "ghost");
     let request = UpdateUserRequest {
         user_name: "ghost".into(),
         new_user_name: Some("no spaces".into()),
@@ -179,11 +172,7 @@ async fn the_lockout_state_follows_a_renamed_user() {
         max: Duration::from_secs(600),
     };
     let app = spawn_app_with(|c| c.lockout = rule).await;
-    user(&app, "alice").await;
-    app.profiles()
-        .create_login_profile(create("alice", GOOD, false))
-        .await
-        .unwrap();
+    user_with_profile(&app, "alice", GOOD).await;
     for _ in 0..3 {
         assert_eq!(
             verify(&app, "alice", "Wr0ng!Password").await,
@@ -195,11 +184,7 @@ async fn the_lockout_state_follows_a_renamed_user() {
         .await
         .unwrap();
     assert_eq!(verify(&app, "alicia", GOOD).await, VerifyResult::Locked);
-    user(&app, "alice").await;
-    app.profiles()
-        .create_login_profile(create("alice", GOOD, false))
-        .await
-        .unwrap();
+    user_with_profile(&app, "alice", GOOD).await;
     assert_eq!(
         verify(&app, "alice", GOOD).await,
         VerifyResult::Ok,

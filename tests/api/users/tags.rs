@@ -47,7 +47,7 @@ pub async fn user_tags(app: &TestApp, name: &str) -> Vec<Tag> {
 }
 
 #[tokio::test]
-async fn create_user_echoes_its_tags_and_get_user_returns_them_in_key_order() {
+async fn create_user_echoes_its_tags_as_given_and_get_user_orders_them_by_key_as_written() {
     let app = spawn_app().await;
     let request = CreateUserRequest {
         user_name: "alice".into(),
@@ -59,9 +59,16 @@ async fn create_user_echoes_its_tags_and_get_user_returns_them_in_key_order() {
         ..Default::default()
     };
     let created = app.users().create_user(request).await.unwrap().into_inner();
-    let expected = [("Cost Center", "4200"), ("empty", ""), ("team", "Identity")];
-    assert_eq!(pairs(&created.user.unwrap().tags), expected);
-    assert_eq!(pairs(&user_tags(&app, "ALICE").await), expected);
+    // IAM echoes CreateUser's tags in the order the caller gave them ...
+    assert_eq!(
+        pairs(&created.user.unwrap().tags),
+        [("team", "Identity"), ("Cost Center", "4200"), ("empty", "")]
+    );
+    // ... and lists a user's tags by key, byte by byte: capitals before small letters.
+    assert_eq!(
+        pairs(&user_tags(&app, "ALICE").await),
+        [("Cost Center", "4200"), ("empty", ""), ("team", "Identity")]
+    );
 
     let listed = app
         .users()
@@ -84,7 +91,7 @@ async fn tag_user_adds_tags_and_replaces_a_key_given_in_any_case() {
         .unwrap();
     assert_eq!(
         pairs(&user_tags(&app, "alice").await),
-        [("env", "prod"), ("owner", "ops"), ("TEAM", "new")]
+        [("TEAM", "new"), ("env", "prod"), ("owner", "ops")]
     );
 }
 
@@ -155,6 +162,46 @@ async fn list_user_tags_pages_in_key_order_with_a_marker() {
         "1 validation error detected: Value at 'marker' failed to satisfy constraint: Member must \
          be a marker returned by a previous ListUserTags call",
     );
+}
+
+#[tokio::test]
+async fn list_user_tags_orders_keys_as_written_so_capitals_come_first_on_every_page() {
+    let app = spawn_app().await;
+    let given = vec![
+        tag("like-a", "glove"),
+        tag("Stan", "The Caddy"),
+        tag("env", ""),
+    ];
+    tagged_user(&app, "kenny", given).await;
+    let list = |marker: String| ListUserTagsRequest {
+        user_name: "kenny".into(),
+        marker,
+        max_items: 0,
+    };
+    let all = app.users().list_user_tags(list(String::new())).await;
+    let all = all.unwrap().into_inner();
+    assert_eq!(
+        pairs(&all.tags),
+        [("Stan", "The Caddy"), ("env", ""), ("like-a", "glove")]
+    );
+
+    // One tag a page: each marker continues after its key in the same order.
+    let mut keys = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let request = ListUserTagsRequest {
+            max_items: 1,
+            ..list(marker)
+        };
+        let page = app.users().list_user_tags(request).await.unwrap();
+        let page = page.into_inner();
+        keys.extend(page.tags.into_iter().map(|t| t.key));
+        if !page.is_truncated {
+            break;
+        }
+        marker = page.marker;
+    }
+    assert_eq!(keys, ["Stan", "env", "like-a"]);
 }
 
 #[tokio::test]

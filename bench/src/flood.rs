@@ -91,7 +91,12 @@ fn spawn(
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
-        .with_context(|| format!("starting {} (build it with --release first)", exe.display()))
+        .with_context(|| {
+            format!(
+                "starting {} (build it first: `cargo build --release` at the workspace root)",
+                exe.display()
+            )
+        })
 }
 
 async fn flood(

@@ -16,7 +16,6 @@ use loginprofiled::store::{
     UserRecord,
 };
 use rand::Rng as _;
-use serde::Serialize;
 use sqlx::Connection as _;
 use tonic::Status;
 
@@ -27,65 +26,6 @@ use crate::{
     report::Report,
     service,
 };
-
-/// The PostgreSQL ratios the issue sets targets for.
-#[derive(Debug, Clone, Default, Serialize)]
-pub(crate) struct PgRatios {
-    pub(crate) get_vs_pg_ceiling: Option<f64>,
-    pub(crate) create_vs_raw_hash: Option<f64>,
-    pub(crate) verify_vs_raw_verify: Option<f64>,
-    pub(crate) get_big_vs_small: Option<f64>,
-    pub(crate) get_two_servers_vs_one: Option<f64>,
-    pub(crate) verify_two_servers_vs_one: Option<f64>,
-}
-
-impl PgRatios {
-    pub(crate) fn compute(report: &Report) -> Self {
-        let rps = |name: &str| report.run(name).map(|m| m.rps);
-        let over = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
-        let raw = report.raw.as_ref();
-        Self {
-            get_vs_pg_ceiling: over(rps("pg get"), rps("pg ceiling")),
-            create_vs_raw_hash: over(rps("pg create"), raw.map(|r| r.hash_baseline)),
-            verify_vs_raw_verify: over(rps("pg verify"), raw.map(|r| r.verify_baseline)),
-            get_big_vs_small: over(rps("pg get big"), rps("pg get")),
-            get_two_servers_vs_one: over(rps("pg get 2 srv"), rps("pg get")),
-            verify_two_servers_vs_one: over(rps("pg verify 2 srv"), rps("pg verify")),
-        }
-    }
-
-    pub(crate) fn print(&self, report: &Report) {
-        println!();
-        for (name, value, target) in [
-            ("PG Get / PG ceiling", self.get_vs_pg_ceiling, Some(0.50)),
-            ("PG Create / raw hash", self.create_vs_raw_hash, Some(0.90)),
-            (
-                "PG Verify / raw verify",
-                self.verify_vs_raw_verify,
-                Some(0.90),
-            ),
-            ("PG Get big / small", self.get_big_vs_small, Some(0.80)),
-            ("PG Get 2 srv / 1", self.get_two_servers_vs_one, None),
-            ("PG Verify 2 srv / 1", self.verify_two_servers_vs_one, None),
-        ] {
-            match (value, target) {
-                (Some(v), Some(t)) => {
-                    let verdict = if v >= t { "met" } else { "MISSED" };
-                    println!("{name:<24} {v:>6.3}  (target >= {t:.2}: {verdict})");
-                }
-                (Some(v), None) => println!("{name:<24} {v:>6.3}"),
-                (None, _) => {}
-            }
-        }
-        if let Some(get) = report.run("pg get") {
-            let verdict = if get.p99_ms < 5.0 { "met" } else { "MISSED" };
-            println!(
-                "{:<24} {:>6.3}  (target < 5 ms: {verdict})",
-                "PG Get p99 ms", get.p99_ms
-            );
-        }
-    }
-}
 
 /// A database made for one data set, dropped by [`Scratch::drop_database`].
 struct Scratch {

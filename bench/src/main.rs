@@ -1,13 +1,15 @@
 //! `loginprofiled-bench`: in one run on one machine, measures the raw argon2id rate, a bare
 //! tonic server's ceiling and loginprofiled itself under a closed-loop load, then floods a
-//! spawned loginprofiled; prints one table and writes the figures as JSON.
+//! spawned loginprofiled; prints one table and writes the figures as JSON (see [`output`]).
 //!
-//! Build the service binary too (`cargo build --release --bins`): flood mode spawns it.
+//! Build the service binary too (`cargo build --release` at the workspace root): flood mode
+//! spawns the `loginprofiled` beside this binary.
 
 mod ceiling;
 mod dataset;
 mod flood;
 mod load;
+mod output;
 mod postgres;
 mod raw;
 mod report;
@@ -68,9 +70,10 @@ struct Flags {
     /// Skip the flood.
     #[arg(long)]
     no_flood: bool,
-    /// Where to write the JSON figures.
-    #[arg(long, default_value = "bench-results.json")]
-    json: PathBuf,
+    /// Where to write the JSON figures [default: bench-results.json in the cargo target
+    /// directory this binary was built into].
+    #[arg(long, alias = "json")]
+    output: Option<PathBuf>,
     /// Scratch directory for data sets and logs (removed at the end).
     #[arg(long)]
     work_dir: Option<PathBuf>,
@@ -83,6 +86,7 @@ struct Flags {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let flags = Flags::parse();
+    let json_path = output::resolve(flags.output.clone(), &std::env::current_exe()?)?;
     let work_dir = flags.work_dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("loginprofiled-bench-{}", std::process::id()))
     });
@@ -101,8 +105,8 @@ async fn main() -> anyhow::Result<()> {
     report.print();
     report.print_metrics(&metrics.render());
     drop(log_writer);
-    report.write_json(&flags.json)?;
-    println!("\nfigures written to {}", flags.json.display());
+    report.write_json(&json_path)?;
+    println!("\nfigures written to {}", json_path.display());
     let _ = std::fs::remove_dir_all(&work_dir);
     outcome
 }
