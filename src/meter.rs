@@ -35,6 +35,8 @@ const HASH_THROTTLED: &str = "loginprofiled_hash_throttled_total";
 const HASH_SECONDS: &str = "loginprofiled_hash_seconds";
 const VERIFY: &str = "loginprofiled_verify_total";
 const LOCKOUTS: &str = "loginprofiled_lockouts_total";
+const REHASH: &str = "loginprofiled_rehash_total";
+const PASSWORD_HASHES: &str = "loginprofiled_password_hashes";
 const STORE_SECONDS: &str = "loginprofiled_store_seconds";
 const BUILD_INFO: &str = "loginprofiled_build_info";
 const AUDIT_FAILURES: &str = "loginprofiled_audit_write_failures_total";
@@ -100,10 +102,20 @@ fn describe() {
     );
     describe_counter!(VERIFY, "VerifyPassword outcomes, by result.");
     describe_counter!(LOCKOUTS, "User names locked after repeated failures.");
+    describe_counter!(
+        REHASH,
+        "Password hashes replaced by argon2id with the configured costs at a sign-in, by the \
+         scheme they replaced (a foreign one when imported; argon2id when the costs changed)."
+    );
     describe_histogram!(
         STORE_SECONDS,
         metrics::Unit::Seconds,
         "Latency of store operations, by operation."
+    );
+    describe_gauge!(
+        PASSWORD_HASHES,
+        "Login profiles in the store by the scheme of their password hash (imported ones \
+         upgrade to argon2id at their first sign-in), counted every 5 minutes."
     );
     describe_gauge!(BUILD_INFO, "Always 1; the version label names the build.");
     describe_counter!(AUDIT_FAILURES, "Audit lines that could not be written.");
@@ -260,6 +272,16 @@ pub(crate) fn verify(result: &'static str) {
 /// A user name became locked.
 pub(crate) fn lockout() {
     counter!(LOCKOUTS).increment(1);
+}
+
+/// A password hash of scheme `from` was replaced by argon2id at a sign-in.
+pub(crate) fn rehashed(from: &'static str) {
+    counter!(REHASH, "from" => from).increment(1);
+}
+
+/// The store holds `count` login profiles whose hash is of `scheme`.
+pub(crate) fn password_hashes(scheme: &'static str, count: u64) {
+    gauge!(PASSWORD_HASHES, "scheme" => scheme).set(count as f64);
 }
 
 /// An audit line could not be written.

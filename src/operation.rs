@@ -130,6 +130,8 @@ operations! {
         audit: Audit::Change("password_changed");
     VerifyPassword: LoginProfileService, query_api: false, scopes: [Signin],
         audit: Audit::SignIn;
+    ImportLoginProfile: LoginProfileService, query_api: false, scopes: [],
+        audit: Audit::Change("profile_imported");
     CreateUser: UserService, query_api: true, scopes: [],
         audit: Audit::Change("user_created");
     GetUser: UserService, query_api: true, scopes: [Signin, Read],

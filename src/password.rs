@@ -31,12 +31,13 @@ use tokio::sync::oneshot;
 
 use crate::meter;
 
+mod foreign;
 mod stored;
 
-use stored::Argon2Hash;
+use stored::StoredHash;
 pub use stored::{
-    ARGON2_MAX_ITERATIONS, ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_PARALLELISM, HashRefusal,
-    check as check_stored,
+    ARGON2_MAX_ITERATIONS, ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_PARALLELISM, EXAMPLE_PASSWORD,
+    FORMATS, Format, HashRefusal, Scheme, check as check_stored, markdown_table,
 };
 
 /// Why the pool did not answer a hashing or verification call.
@@ -111,8 +112,10 @@ pub struct PoolSize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified {
     pub matches: bool,
-    /// The hash was made with other parameters than the configured ones.
+    /// The hash was made by another scheme, or with other parameters than the configured ones.
     pub needs_rehash: bool,
+    /// The scheme of the stored hash.
+    pub scheme: Scheme,
 }
 
 /// Counts of argon2 computations, for tests and metrics.
@@ -317,7 +320,14 @@ impl Worker {
         rand::rng().fill_bytes(&mut salt);
         let mut out = [0u8; OUTPUT_LEN];
         let params = self.params.clone();
-        self.compute(&params, Version::V0x13, password, &salt, &mut out)?;
+        self.compute(
+            Algorithm::Argon2id,
+            &params,
+            Version::V0x13,
+            password,
+            &salt,
+            &mut out,
+        )?;
         self.stats.hashes.fetch_add(1, Ordering::Relaxed);
         let phc = PasswordHash {
             algorithm: argon2::ARGON2ID_IDENT,
@@ -329,31 +339,46 @@ impl Worker {
         Ok(phc.to_string())
     }
 
-    fn verify(&mut self, password: &SecretString, phc: &str) -> anyhow::Result<Verified> {
+    fn verify(&mut self, password: &SecretString, hash: &str) -> anyhow::Result<Verified> {
         // Checked before any memory is taken or time spent: the hash may predate the bounds.
-        let stored =
-            Argon2Hash::parse(phc).map_err(|refusal| anyhow::anyhow!("stored hash: {refusal}"))?;
-        let mut out = vec![0u8; stored.expected.len()];
-        self.compute(
-            &stored.params,
-            stored.version,
-            password,
-            stored.salt.as_ref(),
-            &mut out,
-        )?;
+        let (scheme, stored) =
+            stored::parse(hash).map_err(|refusal| anyhow::anyhow!("stored hash: {refusal}"))?;
+        let (matches, needs_rehash) = match &stored {
+            StoredHash::Argon2 {
+                algorithm,
+                params,
+                version,
+                salt,
+                expected,
+            } => {
+                let mut out = vec![0u8; expected.len()];
+                self.compute(
+                    *algorithm,
+                    params,
+                    *version,
+                    password,
+                    salt.as_ref(),
+                    &mut out,
+                )?;
+                let other_cost = params.m_cost() != self.params.m_cost()
+                    || params.t_cost() != self.params.t_cost()
+                    || params.p_cost() != self.params.p_cost()
+                    || *version != Version::V0x13;
+                (bool::from(out.ct_eq(expected.as_bytes())), other_cost)
+            }
+            _ => (foreign::verify(password, hash, &stored)?, true),
+        };
         self.stats.verifications.fetch_add(1, Ordering::Relaxed);
-        let needs_rehash = stored.params.m_cost() != self.params.m_cost()
-            || stored.params.t_cost() != self.params.t_cost()
-            || stored.params.p_cost() != self.params.p_cost()
-            || stored.version != Version::V0x13;
         Ok(Verified {
-            matches: bool::from(out.ct_eq(stored.expected.as_bytes())),
-            needs_rehash,
+            matches,
+            needs_rehash: needs_rehash || !scheme.is_native(),
+            scheme,
         })
     }
 
     fn compute(
         &mut self,
+        algorithm: Algorithm,
         params: &Params,
         version: Version,
         password: &SecretString,
@@ -364,7 +389,7 @@ impl Worker {
         if self.blocks.len() < blocks {
             self.blocks.resize(blocks, Block::new());
         }
-        Argon2::new(Algorithm::Argon2id, version, params.clone())
+        Argon2::new(algorithm, version, params.clone())
             .hash_password_into_with_memory(
                 password.expose_secret().as_bytes(),
                 salt,

@@ -252,7 +252,12 @@ pub async fn run_with_listeners(
     let http = serve_http(http_listener, &service, &config, draining(draining_rx));
     let serving = async { tokio::try_join!(grpc, http, health_only, metrics).map(drop) };
     // Runs beside serving and stops with it, so no handle on the store outlives `run`.
-    let sweeping = forget_stale_failures(service.clone());
+    let sweeping = async {
+        tokio::join!(
+            forget_stale_failures(service.clone()),
+            survey_hashes(service.clone())
+        );
+    };
     let probing = health::watch_store(service.clone(), health);
     let reloading = async {
         match &config.tls {
@@ -391,6 +396,19 @@ async fn serve_http(
         }
     }
     .context("serving the Query API over HTTP")
+}
+
+/// At start and every 5 minutes, counts the profiles by the scheme of their hash, for the
+/// `loginprofiled_password_hashes` gauge. Never returns.
+async fn survey_hashes(service: Service) {
+    let mut every = tokio::time::interval(Duration::from_secs(300));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(error) = service.survey_hashes().await {
+            tracing::warn!(?error, "counting password hashes by scheme failed");
+        }
+    }
 }
 
 /// Every minute, drops lockout state that no longer matters. Never returns.

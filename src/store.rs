@@ -14,7 +14,7 @@ mod postgres;
 mod records;
 mod sled_store;
 
-use std::{fmt, path::PathBuf, sync::Arc};
+use std::{collections::BTreeMap, fmt, path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -33,6 +33,15 @@ pub enum StoreConfig {
     Sled { data_dir: PathBuf, cache_bytes: u64 },
     /// PostgreSQL, shared by every replica.
     Postgres(PgConfig),
+}
+
+/// The identifier of a password hash's scheme as its text spells it, which the store counts
+/// by (the domain names the scheme): between the first two `$` of a PHC or crypt(3) string
+/// (`argon2id`, `2b`, `6`, `pbkdf2-sha256`), before the first `$` otherwise (Django's
+/// `pbkdf2_sha256`). PostgreSQL's `count_hash_identifiers` computes the same in SQL.
+pub fn hash_identifier(hash: &str) -> &str {
+    let text = hash.strip_prefix('$').unwrap_or(hash);
+    text.split('$').next().unwrap_or_default()
 }
 
 /// Opens the configured store, refusing one that is damaged.
@@ -313,6 +322,23 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
                 None => return self.policy().await,
             }
         }
+    }
+
+    /// How many login profiles carry a password hash of each [`hash_identifier`]: how far
+    /// imported hashes have been upgraded. This default reads everything through
+    /// [`Store::read_all`]; a backend that can counts where the data is.
+    async fn count_hash_identifiers(&self) -> StoreResult<BTreeMap<String, u64>> {
+        let mut counts = BTreeMap::new();
+        self.read_all(&mut |user| {
+            if let Some(profile) = &user.profile {
+                *counts
+                    .entry(hash_identifier(&profile.password_hash).to_owned())
+                    .or_default() += 1;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(counts)
     }
 
     /// Writes a whole snapshot into an empty store. `Imported`: every user, profile and the

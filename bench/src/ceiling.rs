@@ -54,6 +54,13 @@ impl LoginProfileService for Canned {
         Err(Status::unimplemented("ceiling"))
     }
 
+    async fn import_login_profile(
+        &self,
+        _: Request<proto::ImportLoginProfileRequest>,
+    ) -> Reply<proto::ImportLoginProfileResponse> {
+        Err(Status::unimplemented("ceiling"))
+    }
+
     async fn verify_password(
         &self,
         _: Request<proto::VerifyPasswordRequest>,

@@ -5,7 +5,8 @@ use std::time::SystemTime;
 use super::{IamError, Password, Service, UserName, Violations, clock::from_ms, policy::Rules};
 use crate::operation::Operation;
 use crate::store::{
-    DeleteProfile, InsertProfile, ProfileLookup, ProfileRecord, ReplaceProfile, UserRecord,
+    DeleteProfile, InsertProfile, PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile,
+    UserRecord,
 };
 
 /// How often a write retries after losing a compare-and-swap race before giving up.
@@ -92,29 +93,11 @@ impl Service {
                 password,
                 password_reset_required,
             } = request;
-            let key = user.key();
-            let (lookup, policy) = self.store.profile_and_policy(&key).await?;
-            let record = match lookup {
-                ProfileLookup::NoUser => return Err(IamError::no_such_user(user.as_str())),
-                ProfileLookup::Found(..) => return Err(profile_exists(&user)),
-                ProfileLookup::NoProfile(record) => record,
-            };
+            let (record, policy) = self.profile_to_be(&user).await?;
             Rules::from(policy).check(&password)?;
-            let now = self.clock.now_ms();
-            let profile = ProfileRecord {
-                password_hash: self.hasher.hash(&password).await?,
-                create_date_ms: now,
-                password_reset_required,
-                password_set_ms: now,
-                previous_hashes: Vec::new(),
-                version: 0,
-            };
-            let view = profile_view(&record, &profile);
-            match self.store.insert_profile(&key, profile).await? {
-                InsertProfile::Inserted => Ok(view),
-                InsertProfile::NoUser => Err(IamError::no_such_user(user.as_str())),
-                InsertProfile::AlreadyExists => Err(profile_exists(&user)),
-            }
+            let password_hash = self.hasher.hash(&password).await?;
+            self.insert_new_profile(&user, &record, password_hash, password_reset_required)
+                .await
         })
         .await
     }
@@ -168,6 +151,44 @@ impl Service {
             }
         })
         .await
+    }
+
+    /// The user that is to get a new profile, and the policy: NoSuchEntity without the user,
+    /// EntityAlreadyExists when it has a profile.
+    pub(super) async fn profile_to_be(
+        &self,
+        user: &UserName,
+    ) -> Result<(UserRecord, Option<PolicyRecord>), IamError> {
+        match self.store.profile_and_policy(&user.key()).await? {
+            (ProfileLookup::NoUser, _) => Err(IamError::no_such_user(user.as_str())),
+            (ProfileLookup::Found(..), _) => Err(profile_exists(user)),
+            (ProfileLookup::NoProfile(record), policy) => Ok((record, policy)),
+        }
+    }
+
+    /// Stores a first profile for `user` with `password_hash`, unless a racing call made one.
+    pub(super) async fn insert_new_profile(
+        &self,
+        user: &UserName,
+        record: &UserRecord,
+        password_hash: String,
+        password_reset_required: bool,
+    ) -> Result<LoginProfile, IamError> {
+        let now = self.clock.now_ms();
+        let profile = ProfileRecord {
+            password_hash,
+            create_date_ms: now,
+            password_reset_required,
+            password_set_ms: now,
+            previous_hashes: Vec::new(),
+            version: 0,
+        };
+        let view = profile_view(record, &profile);
+        match self.store.insert_profile(&user.key(), profile).await? {
+            InsertProfile::Inserted => Ok(view),
+            InsertProfile::NoUser => Err(IamError::no_such_user(user.as_str())),
+            InsertProfile::AlreadyExists => Err(profile_exists(user)),
+        }
     }
 
     /// The user and profile of `user`, or the NoSuchEntity error that says which is missing.

@@ -15,7 +15,11 @@ use super::{
     policy::Rules,
 };
 use crate::operation::Operation;
-use crate::store::{PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile};
+use crate::password::{Scheme, Verified};
+use crate::{
+    meter,
+    store::{PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile},
+};
 pub use lockout::{ATTEMPT_LEASE, LockoutRule};
 use lockout::{Admission, Attempt, Settlement, to_ms_duration};
 
@@ -119,19 +123,23 @@ impl Service {
             attempt,
             profile,
             policy,
-            needs_rehash,
+            verified,
         }) = self.prove(&key, &password, attempt).await?
         else {
             return Ok(Verdict::InvalidCredentials);
         };
         let now = self.clock.now();
         attempt.signed_in(to_ms(now)).await?;
-        if needs_rehash {
-            self.rehash(&key, &password, &profile).await?;
+        let rules = Rules::from(policy);
+        let mut password_reset_required = profile.password_reset_required;
+        if verified.needs_rehash {
+            password_reset_required |= self
+                .rehash(&user, &password, &profile, verified.scheme, &rules)
+                .await?;
         }
-        let expires_at = password_expires_at(&Rules::from(policy), &profile);
+        let expires_at = password_expires_at(&rules, &profile);
         Ok(Verdict::Ok {
-            password_reset_required: profile.password_reset_required,
+            password_reset_required,
             password_expired: expires_at.is_some_and(|at| now >= at),
             password_expires_at: expires_at,
         })
@@ -167,7 +175,7 @@ impl Service {
                 attempt,
                 profile,
                 policy,
-                ..
+                verified,
             }) = self.prove(&key, &old, attempt).await?
             else {
                 return Err(IamError::InvalidCredentials);
@@ -206,7 +214,11 @@ impl Service {
                 profile.password_reset_required = false;
                 Ok(profile)
             })
-            .await
+            .await?;
+            if !verified.scheme.is_native() {
+                meter::rehashed(verified.scheme.name());
+            }
+            Ok(())
         })
         .await
     }
@@ -235,7 +247,7 @@ impl Service {
             attempt,
             profile,
             policy,
-            needs_rehash: verified.needs_rehash,
+            verified,
         }))
     }
 
@@ -280,29 +292,51 @@ impl Service {
             .await?)
     }
 
-    /// Replaces a hash made with old parameters; a concurrent change wins and makes this moot.
+    /// Replaces a hash made by another scheme or with other parameters by an argon2id hash with
+    /// the configured ones; a concurrent change wins and makes this moot. A hash made elsewhere
+    /// (imported) is replaced once, and as the password is known for this moment, it is held to
+    /// the account policy: true when it fails it, and the profile is then marked
+    /// PasswordResetRequired.
     async fn rehash(
         &self,
-        key: &str,
+        user: &UserName,
         password: &Password,
         profile: &ProfileRecord,
-    ) -> Result<(), IamError> {
+        from: Scheme,
+        rules: &Rules,
+    ) -> Result<bool, IamError> {
+        let weak = !from.is_native() && rules.check(password).is_err();
         let next = ProfileRecord {
             password_hash: self.hasher.hash(password).await?,
+            password_reset_required: profile.password_reset_required || weak,
             version: profile.version + 1,
             ..profile.clone()
         };
         match self
             .store
-            .replace_profile_lazily(key, profile.version, next)
+            .replace_profile_lazily(&user.key(), profile.version, next)
             .await?
         {
             ReplaceProfile::Replaced => {
-                tracing::debug!("re-hashed a password with the configured parameters")
+                meter::rehashed(from.name());
+                tracing::debug!(from = from.name(), weak, "re-hashed a password to argon2id");
+                if !from.is_native() {
+                    let outcome = if weak {
+                        "PasswordResetRequired"
+                    } else {
+                        "Success"
+                    };
+                    self.audit.write(
+                        Operation::VerifyPassword,
+                        "password_upgraded",
+                        Some(user.as_str()),
+                        outcome,
+                    )?;
+                }
             }
             ReplaceProfile::Stale | ReplaceProfile::NoUser | ReplaceProfile::NoProfile => {}
         }
-        Ok(())
+        Ok(weak)
     }
 }
 
@@ -311,7 +345,7 @@ struct Proven {
     attempt: Attempt,
     profile: ProfileRecord,
     policy: Option<PolicyRecord>,
-    needs_rehash: bool,
+    verified: Verified,
 }
 
 /// When the current password expires under `rules`, if they make passwords expire.

@@ -7,8 +7,8 @@ use super::{
     proto::{self, login_profile_service_server::LoginProfileService},
 };
 use crate::domain::{
-    ChangePassword, CreateLoginProfile, Service, UpdateLoginProfile, Verdict, VerifyPassword,
-    parse_user_name,
+    ChangePassword, CreateLoginProfile, ImportLoginProfile, Service, UpdateLoginProfile, Verdict,
+    VerifyPassword, parse_user_name,
 };
 
 /// Serves LoginProfileService.
@@ -26,6 +26,19 @@ impl LoginProfileService for LoginProfileApi {
             CreateLoginProfile::parse(&r.user_name, r.password, r.password_reset_required)?;
         let profile = self.0.create_login_profile(create).await?;
         Ok(Response::new(proto::CreateLoginProfileResponse {
+            login_profile: Some(profile.into()),
+        }))
+    }
+
+    async fn import_login_profile(
+        &self,
+        request: Request<proto::ImportLoginProfileRequest>,
+    ) -> Result<Response<proto::ImportLoginProfileResponse>, Status> {
+        let r = request.into_inner();
+        let import =
+            ImportLoginProfile::parse(&r.user_name, r.password_hash, r.password_reset_required)?;
+        let profile = self.0.import_login_profile(import).await?;
+        Ok(Response::new(proto::ImportLoginProfileResponse {
             login_profile: Some(profile.into()),
         }))
     }

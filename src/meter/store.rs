@@ -1,7 +1,7 @@
 //! Store latency by operation: a decorator over any [`Store`], so every implementation is timed
 //! the same way without knowing about metrics.
 
-use std::{future::Future, sync::Arc, time::Instant};
+use std::{collections::BTreeMap, future::Future, sync::Arc, time::Instant};
 
 use async_trait::async_trait;
 use metrics::histogram;
@@ -177,6 +177,10 @@ impl Store for TimedStore {
         each: &mut (dyn FnMut(SnapshotUser) -> anyhow::Result<()> + Send),
     ) -> StoreResult<Option<PolicyRecord>> {
         timed("read_all", self.0.read_all(each)).await
+    }
+
+    async fn count_hash_identifiers(&self) -> StoreResult<BTreeMap<String, u64>> {
+        timed("count_hash_identifiers", self.0.count_hash_identifiers()).await
     }
 
     async fn import(&self, snapshot: Snapshot) -> StoreResult<Import> {

@@ -158,3 +158,35 @@ async fn a_version_0x10_hash_verifies_with_its_own_version_and_needs_a_rehash() 
     assert!(verified.matches && verified.needs_rehash);
     assert!(!hasher.verify(&password("px"), &phc).await.unwrap().matches);
 }
+
+#[tokio::test]
+async fn every_format_in_the_table_verifies_its_example_and_asks_for_an_upgrade() {
+    let hasher = Hasher::start(
+        HashCost::default(),
+        PoolSize {
+            concurrency: 2,
+            queue: 64,
+        },
+    )
+    .unwrap();
+    for format in FORMATS {
+        let right = hasher
+            .verify(&password(EXAMPLE_PASSWORD), format.example)
+            .await
+            .unwrap();
+        assert!(right.matches, "{}", format.example);
+        assert_eq!(right.scheme, format.scheme);
+        // Only the service's own scheme with the configured costs stays as it is.
+        assert_eq!(
+            right.needs_rehash,
+            !format.scheme.is_native(),
+            "{}",
+            format.example
+        );
+        let wrong = hasher
+            .verify(&password("correct horse battery stapler"), format.example)
+            .await
+            .unwrap();
+        assert!(!wrong.matches, "{}", format.example);
+    }
+}

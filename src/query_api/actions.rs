@@ -176,9 +176,9 @@ pub(super) async fn perform(
             Ok(Vec::new())
         }
         // `from_params` never yields an operation the Query API does not serve.
-        Action::VerifyPassword => Err(IamError::internal(anyhow::anyhow!(
-            "VerifyPassword is not a Query API action"
-        ))),
+        Action::VerifyPassword | Action::ImportLoginProfile => Err(IamError::internal(
+            anyhow::anyhow!("{} is not a Query API action", action.operation().name()),
+        )),
     }
 }
 

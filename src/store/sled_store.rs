@@ -6,9 +6,12 @@
 //! they run on tokio's blocking pool, as hashing runs on its own threads; single-key reads,
 //! lock-free lookups in sled's page cache, run where they are called.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, Ordering},
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use anyhow::Context as _;
@@ -19,7 +22,7 @@ use sled::{Tree, transaction::ConflictableTransactionError};
 use super::{
     DeleteProfile, DeleteUser, Import, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
     ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Snapshot, Store, StoreResult,
-    UserPage, UserRecord,
+    UserPage, UserRecord, hash_identifier,
 };
 
 mod check;
@@ -254,6 +257,22 @@ impl Store for SledStore {
 
     async fn flush(&self) -> StoreResult<()> {
         self.blocking(SledStore::durable).await
+    }
+
+    async fn count_hash_identifiers(&self) -> StoreResult<BTreeMap<String, u64>> {
+        // One pass over the profiles tree on a blocking thread, not a lookup per user.
+        self.blocking(|s| {
+            let mut counts = BTreeMap::new();
+            for entry in s.profiles.iter() {
+                let (_, value) = entry?;
+                let profile: ProfileRecord = decode_plain(&value)?;
+                *counts
+                    .entry(hash_identifier(&profile.password_hash).to_owned())
+                    .or_default() += 1;
+            }
+            Ok(counts)
+        })
+        .await
     }
 
     async fn import(&self, snapshot: Snapshot) -> StoreResult<Import> {

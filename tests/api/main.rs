@@ -12,6 +12,7 @@ mod damage;
 mod disk_full;
 #[allow(dead_code)]
 mod helpers;
+mod imported;
 mod lifecycle;
 mod limits;
 mod login_profiles;

@@ -29,9 +29,12 @@ class Server:
     """One `loginprofiled serve` process with a temporary data directory.
 
     `transport` is "unix" (a socket in the temporary directory) or "tcp" (a free loopback port).
+    The store is a sled directory in the temporary directory, or `data_dir` (to start again on
+    the data of a stopped server), or the database `extra` names with `--database-url`.
     """
 
-    def __init__(self, transport, *extra, argon2_memory_kib=1024, argon2_iterations=1):
+    def __init__(self, transport, *extra, argon2_memory_kib=1024, argon2_iterations=1,
+                 data_dir=None):
         self.transport = transport
         self.dir = tempfile.mkdtemp(prefix="lpd-clients-")
         if transport == "unix":
@@ -44,11 +47,13 @@ class Server:
             listen = self.addr
             self.target = self.addr
             self.grpcurl_address = [self.addr]
+        self.data_dir = data_dir or os.path.join(self.dir, "data")
+        store = [] if "--database-url" in extra else ["--data-dir", self.data_dir]
         args = [
             os.environ["LOGINPROFILED_BIN"], "serve",
             "--listen", listen,
             "--http-listen", "off",
-            "--data-dir", os.path.join(self.dir, "data"),
+            *store,
             "--argon2-memory-kib", str(argon2_memory_kib),
             "--argon2-iterations", str(argon2_iterations),
             *extra,

@@ -23,6 +23,12 @@ fi
 export GRPCURL="$venv/bin/grpcurl"
 "$GRPCURL" -version
 
+echo "==> mkpasswd (Debian whois) and openssl, which make crypt(3) hashes for the import tests"
+if ! command -v mkpasswd >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq whois >/dev/null
+fi
+command -v openssl >/dev/null
+
 echo "==> @grpc/grpc-js from package-lock.json ($node_dir)"
 command -v node >/dev/null || { echo "Node.js is needed for the @grpc/grpc-js tests" >&2; exit 1; }
 mkdir -p "$node_dir"

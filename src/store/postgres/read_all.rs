@@ -1,5 +1,7 @@
 //! The whole store in one consistent view, for `loginprofiled export` while replicas serve.
 
+use std::collections::BTreeMap;
+
 use sqlx::Row as _;
 use tokio_stream::StreamExt as _;
 
@@ -47,5 +49,28 @@ impl PgStore {
         .transpose()?;
         tx.commit().await?;
         Ok(policy)
+    }
+
+    /// `Store::count_hash_identifiers` where the rows are: one scan, no hash leaves the server.
+    pub(super) async fn count_hash_identifiers_once(
+        &self,
+    ) -> Result<BTreeMap<String, u64>, Failure> {
+        let mut conn = self.conn().await?;
+        // `crate::store::hash_identifier`, in SQL.
+        let rows = sqlx::query(
+            "SELECT CASE WHEN left(password_hash, 1) = '$' \
+                    THEN split_part(password_hash, '$', 2) \
+                    ELSE split_part(password_hash, '$', 1) END AS identifier, \
+                    count(*) AS profiles \
+             FROM login_profiles GROUP BY 1",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut counts = BTreeMap::new();
+        for row in rows {
+            let profiles: i64 = row.try_get("profiles")?;
+            counts.insert(row.try_get("identifier")?, profiles.unsigned_abs());
+        }
+        Ok(counts)
     }
 }

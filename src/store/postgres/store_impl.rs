@@ -1,5 +1,7 @@
 //! The [`Store`] operations on PostgreSQL, each one statement or one transaction.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use sqlx::Row as _;
 
@@ -420,6 +422,13 @@ impl Store for PgStore {
         self.read_all_once(each)
             .await
             .map_err(|failure| failure.into_store_error("reading the whole store"))
+    }
+
+    async fn count_hash_identifiers(&self) -> StoreResult<BTreeMap<String, u64>> {
+        retrying("counting password hashes by scheme", || {
+            self.count_hash_identifiers_once()
+        })
+        .await
     }
 
     async fn import(&self, snapshot: Snapshot) -> StoreResult<Import> {
