@@ -70,7 +70,8 @@ def test_reflection_alone_is_enough_to_call_and_to_read_errors(server, name):
         methods = {m.name for m in pool.FindServiceByName(
             "iam.loginprofile.v1.LoginProfileService").methods}
         assert methods == {"ChangePassword", "CreateLoginProfile", "DeleteLoginProfile",
-                           "GetLoginProfile", "UpdateLoginProfile", "VerifyPassword"}
+                           "GetLoginProfile", "ImportLoginProfile", "UpdateLoginProfile",
+                           "VerifyPassword"}
         user = reflected_call(channel, pool, "iam.loginprofile.v1.UserService/CreateUser",
                               {"userName": name, "path": "/ops/"})
         assert user["user"]["arn"] == f"arn:aws:iam::123456789012:user/ops/{name}"
