@@ -1,5 +1,7 @@
 //! Flood mode: thousands of CreateLoginProfile calls at once against a spawned `loginprofiled`
-//! (so its peak RSS is its own), with Get calls alongside; every call must get an answer.
+//! (so its peak RSS is its own), with Get calls alongside; every call must get an answer. With
+//! an imported hash, the calls are instead each user's first VerifyPassword on that hash (the
+//! scheme's verification, then the upgrade to argon2id): migration day.
 
 use std::{
     net::SocketAddr,
@@ -38,6 +40,10 @@ pub(crate) struct Flooded {
     pub(crate) rss_bound_mib: f64,
     pub(crate) hash_concurrency: usize,
     pub(crate) hash_queue: usize,
+    /// What the first call that failed otherwise than by throttling or its deadline answered.
+    pub(crate) first_other_error: Option<String>,
+    /// The imported hash every user has, when the flood is of first sign-ins.
+    pub(crate) imported: Option<String>,
 }
 
 /// Options of the flood.
@@ -49,14 +55,30 @@ pub(crate) struct FloodOpts {
     pub(crate) deadline: Duration,
 }
 
+/// An imported hash to flood first sign-ins of, with its label and the memory one verification
+/// of it takes.
+#[derive(Debug, Clone)]
+pub(crate) struct Imported {
+    pub(crate) label: &'static str,
+    pub(crate) hash: String,
+    pub(crate) memory_mib: f64,
+}
+
 /// Spawns the service binary on `dir`, floods it, and kills it.
-pub(crate) async fn run(dir: &Path, opts: FloodOpts) -> anyhow::Result<Flooded> {
+pub(crate) async fn run(
+    dir: &Path,
+    opts: FloodOpts,
+    imported: Option<Imported>,
+) -> anyhow::Result<Flooded> {
     let (token, entry) = crate::service::admin_token();
     let tokens_file = dir.join("tokens.toml");
     std::fs::write(&tokens_file, entry)?;
     let addr = free_port()?;
     let mut child = spawn(dir, &tokens_file, addr, opts)?;
-    let result = flood(&child, addr, &token, opts).await;
+    let result = flood(&child, addr, &token, opts, imported).await;
+    if std::env::var_os("LOGINPROFILED_BENCH_KEEP_LOG").is_some() {
+        let _ = std::fs::copy(dir.join("flood-server.log"), "/tmp/flood-server.log");
+    }
     child.kill()?;
     child.wait()?;
     result
@@ -104,25 +126,33 @@ async fn flood(
     addr: SocketAddr,
     token: &str,
     opts: FloodOpts,
+    imported: Option<Imported>,
 ) -> anyhow::Result<Flooded> {
     let pid = child.id();
     let connections = opts.calls.div_ceil(200).max(1);
     let clients = wait_ready(addr, token, connections).await?;
     create_users(addr, token, opts.calls).await?;
-    // c0..c15 get profiles first, for the Get calls that run alongside the flood.
-    for i in 0..GET_USERS {
-        create_profile(clients[0].clone(), i, opts.deadline).await?;
+    match &imported {
+        // Every user gets the imported hash (no hashing: the import only stores it).
+        Some(imported) => import_all(&clients[0], &imported.hash, opts.calls).await?,
+        // c0..c15 get profiles first, for the Get calls that run alongside the flood.
+        None => {
+            for i in 0..GET_USERS {
+                create_profile(clients[0].clone(), i, opts.deadline).await?;
+            }
+        }
     }
     let flooding = Arc::new(AtomicBool::new(true));
     let getter = tokio::spawn(get_loop(clients[0].clone(), flooding.clone()));
     let started = Instant::now();
     let calls: Vec<_> = (GET_USERS..opts.calls + GET_USERS)
         .map(|i| {
-            tokio::spawn(create_profile(
-                clients[i % clients.len()].clone(),
-                i,
-                opts.deadline,
-            ))
+            let client = clients[i % clients.len()].clone();
+            if imported.is_some() {
+                tokio::spawn(first_sign_in(client, i, opts.deadline))
+            } else {
+                tokio::spawn(create_profile(client, i, opts.deadline))
+            }
         })
         .collect();
     let mut flooded = Flooded {
@@ -140,7 +170,12 @@ async fn flood(
             Ok(Err(status)) if status.code() == Code::DeadlineExceeded => {
                 flooded.deadline_exceeded += 1;
             }
-            Ok(Err(_)) => flooded.other_errors += 1,
+            Ok(Err(status)) => {
+                flooded.other_errors += 1;
+                flooded
+                    .first_other_error
+                    .get_or_insert_with(|| format!("{:?}: {}", status.code(), status.message()));
+            }
             Err(_) => flooded.unanswered += 1,
         }
     }
@@ -148,8 +183,11 @@ async fn flood(
     flooding.store(false, Ordering::Relaxed);
     flooded.gets = getter.await??;
     flooded.peak_rss_mib = peak_rss_kib(pid)? as f64 / 1024.0;
+    // Each hashing thread keeps argon2's memory; an imported scheme's is taken per call.
     let m_mib = f64::from(HashCost::default().memory_kib) / 1024.0;
-    flooded.rss_bound_mib = opts.hash_concurrency as f64 * m_mib + 64.0;
+    let scheme_mib = imported.as_ref().map_or(0.0, |i| i.memory_mib);
+    flooded.rss_bound_mib = opts.hash_concurrency as f64 * (m_mib + scheme_mib) + 64.0;
+    flooded.imported = imported.map(|i| i.label.to_owned());
     Ok(flooded)
 }
 
@@ -172,6 +210,49 @@ async fn create_profile(
         .create_login_profile(request)
         .await
         .map(drop)
+}
+
+/// A user's first sign-in with the right password: it verifies the imported hash and upgrades it.
+async fn first_sign_in(
+    mut client: load::Client,
+    i: usize,
+    deadline: Duration,
+) -> Result<(), tonic::Status> {
+    let mut request = Request::new(proto::VerifyPasswordRequest {
+        user_name: format!("c{i}"),
+        password: PASSWORD.to_owned(),
+    });
+    request.set_timeout(deadline);
+    let reply = client.profiles.verify_password(request).await?;
+    match reply.into_inner().result() {
+        proto::VerifyResult::Ok => Ok(()),
+        other => Err(tonic::Status::internal(format!(
+            "verify answered {other:?}"
+        ))),
+    }
+}
+
+/// Imports `hash` for users c0..count+GET_USERS, 64 at a time.
+async fn import_all(client: &load::Client, hash: &str, count: usize) -> anyhow::Result<()> {
+    let names: Vec<usize> = (0..count + GET_USERS).collect();
+    for chunk in names.chunks(64) {
+        let calls: Vec<_> = chunk
+            .iter()
+            .map(|i| {
+                let mut client = client.clone();
+                let request = proto::ImportLoginProfileRequest {
+                    user_name: format!("c{i}"),
+                    password_hash: hash.to_owned(),
+                    password_reset_required: false,
+                };
+                tokio::spawn(async move { client.profiles.import_login_profile(request).await })
+            })
+            .collect();
+        for call in calls {
+            call.await??;
+        }
+    }
+    Ok(())
 }
 
 /// Gets profiles over and over while the flood lasts, at most 200 a second.

@@ -26,6 +26,8 @@ use tonic_types::StatusExt as _;
 
 /// The password every bench user has (it satisfies the default IAM policy).
 pub(crate) const PASSWORD: &str = "Bench-password-1";
+/// A password no bench user has.
+pub(crate) const WRONG_PASSWORD: &str = "Bench-password-2";
 
 /// One connection's clients of the services the bench drives.
 #[derive(Debug, Clone)]
@@ -69,6 +71,9 @@ pub(crate) enum Op {
     Update,
     /// VerifyPassword with the right password for a random user.
     Verify,
+    /// VerifyPassword with a wrong password for a random user (lockout off): the stored hash
+    /// stays as it is, so an imported one is verified on every call.
+    VerifyWrong,
     /// CreateUser of a new name: no hashing, so the store's write path sets the pace.
     CreateUser,
 }
@@ -217,6 +222,19 @@ pub(crate) async fn call(client: &mut Client, op: Op, users: &Users) -> Result<(
             })
             .await
             .map(drop),
+        Op::VerifyWrong => {
+            let reply = client
+                .profiles
+                .verify_password(proto::VerifyPasswordRequest {
+                    user_name: users.random(),
+                    password: WRONG_PASSWORD.to_owned(),
+                })
+                .await?;
+            match reply.into_inner().result() {
+                proto::VerifyResult::InvalidCredentials => Ok(()),
+                other => Err(Status::internal(format!("verify answered {other:?}"))),
+            }
+        }
         Op::Verify => {
             let reply = client
                 .profiles

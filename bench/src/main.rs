@@ -8,6 +8,7 @@
 mod ceiling;
 mod dataset;
 mod flood;
+mod imported;
 mod load;
 mod output;
 mod postgres;
@@ -70,6 +71,10 @@ struct Flags {
     /// Skip the flood.
     #[arg(long)]
     no_flood: bool,
+    /// Skip the imported hashes (bcrypt and PBKDF2 against their raw rates, sign-in times by
+    /// kind of hash, one verification at each bound).
+    #[arg(long)]
+    no_imported: bool,
     /// Where to write the JSON figures [default: bench-results.json in the cargo target
     /// directory this binary was built into].
     #[arg(long, alias = "json")]
@@ -103,6 +108,9 @@ async fn main() -> anyhow::Result<()> {
     let outcome = run(&flags, &work_dir, &mut report).await;
     report.compute_ratios();
     report.print();
+    if let Some(figures) = &report.imported {
+        imported::print(figures);
+    }
     report.print_metrics(&metrics.render());
     drop(log_writer);
     report.write_json(&json_path)?;
@@ -128,7 +136,23 @@ async fn run(flags: &Flags, work_dir: &std::path::Path, report: &mut Report) -> 
             hash_queue: flags.flood_queue,
             deadline: Duration::from_secs(30),
         };
-        report.flood = Some(flood::run(&dir, opts).await?);
+        report.flood = Some(flood::run(&dir, opts, None).await?);
+        if !flags.no_imported {
+            let imported = imported::flood_hash()?;
+            eprintln!(
+                "flood: {} first sign-ins at once on imported {}",
+                flags.flood_calls, imported.label
+            );
+            let dir = work_dir.join("flood-imported");
+            std::fs::create_dir_all(&dir)?;
+            // Each first sign-in costs a scrypt and an argon2 computation, about 0.2 s: a full
+            // queue takes about 26 s to drain on two threads, so the calls get a longer deadline.
+            let opts = flood::FloodOpts {
+                deadline: Duration::from_secs(60),
+                ..opts
+            };
+            report.flood_imported = Some(flood::run(&dir, opts, Some(imported)).await?);
+        }
     }
     Ok(())
 }
@@ -182,6 +206,11 @@ async fn throughput(
     } else {
         small_runs(flags, &work_dir.join("small"), &setup, creatable, report).await?;
         big_runs(flags, &work_dir.join("big"), &setup, report).await?;
+        if !flags.no_imported {
+            let dir = work_dir.join("imported");
+            let figures = imported::run(&dir, &setup, threads, flags.small_users, raw_time).await?;
+            report.imported = Some(figures);
+        }
     }
 
     // Other work on the machine can slow one measurement; hold the service against the best.

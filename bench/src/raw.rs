@@ -102,7 +102,7 @@ pub(crate) fn measure(
 }
 
 /// Runs `make()`'s job in a loop on each of `threads` threads for `duration`; jobs per second.
-fn rate<F, J>(threads: usize, duration: Duration, make: F) -> anyhow::Result<f64>
+pub(crate) fn rate<F, J>(threads: usize, duration: Duration, make: F) -> anyhow::Result<f64>
 where
     F: Fn() -> anyhow::Result<J>,
     J: FnMut() -> anyhow::Result<()> + Send + 'static,

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::{dataset::Loaded, flood::Flooded, load::Measured, load::Shape, raw::RawRates};
+use crate::{
+    dataset::Loaded, flood::Flooded, imported::Figures, load::Measured, load::Shape, raw::RawRates,
+};
 
 /// Ratios the issue sets targets for.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -31,11 +33,15 @@ pub(crate) struct Report {
     pub(crate) big_start_seconds: Option<f64>,
     pub(crate) ratios: Ratios,
     pub(crate) flood: Option<Flooded>,
+    /// The same flood of first sign-ins on an imported hash.
+    pub(crate) flood_imported: Option<Flooded>,
     /// Set when the service ran on PostgreSQL (`--database-url`).
     pub(crate) postgres: Option<PgRatios>,
     /// The hashing pool's computation seconds and count over the runs with one server (with
     /// two, four hashing threads share the cores).
     pub(crate) argon2_one_server: Option<(f64, f64)>,
+    /// Imported hashes: rates against their schemes' raw rates, sign-in times, bounds.
+    pub(crate) imported: Option<Figures>,
 }
 
 impl Report {
@@ -107,9 +113,19 @@ impl Report {
         if let Some(s) = self.big_start_seconds {
             println!("start with the big data set (open + first Get): {s:.2}s");
         }
-        if let Some(f) = &self.flood {
+        for f in self.flood.iter().chain(&self.flood_imported) {
+            let (calls, bound) = match &f.imported {
+                Some(label) => (
+                    format!("first VerifyPassword on imported {label}"),
+                    format!("{} x (19 MiB + the scheme's)", f.hash_concurrency),
+                ),
+                None => (
+                    "CreateLoginProfile".to_owned(),
+                    format!("{} x 19 MiB", f.hash_concurrency),
+                ),
+            };
             println!(
-                "flood: {} CreateLoginProfile at once -> ok {}, throttled {}, deadline {}, other {}, unanswered {} in {:.1}s; Gets alongside: {} ok, {} errors, max {:.1} ms; peak RSS {:.1} MiB (bound {} x 19 MiB + 64 MiB = {:.1} MiB)",
+                "flood: {} {calls} at once -> ok {}, throttled {}, deadline {}, other {}, unanswered {} in {:.1}s; Gets alongside: {} ok, {} errors, max {:.1} ms; peak RSS {:.1} MiB (bound {bound} + 64 MiB = {:.1} MiB)",
                 f.calls,
                 f.ok,
                 f.throttled,
@@ -121,7 +137,6 @@ impl Report {
                 f.gets.other_errors + f.gets.throttled,
                 f.gets.max_ms,
                 f.peak_rss_mib,
-                f.hash_concurrency,
                 f.rss_bound_mib
             );
         }

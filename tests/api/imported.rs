@@ -15,8 +15,10 @@ use loginprofiled::{
 use tonic::Code;
 
 use crate::{
-    helpers::{TEST_COST, TestApp, assert_error, spawn_app, spawn_app_with, tokens_with},
-    login_profiles::{user, verify},
+    helpers::{
+        TEST_COST, TestApp, assert_error, reason, spawn_app, spawn_app_with, tokens_with, user,
+    },
+    login_profiles::verify,
     policy::set_policy,
 };
 
@@ -117,6 +119,42 @@ async fn every_format_signs_in_and_upgrades_to_argon2id_once_and_for_good() {
             VerifyResult::InvalidCredentials
         );
     }
+}
+
+#[tokio::test]
+async fn change_password_proves_the_old_password_on_an_imported_hash_and_replaces_it() {
+    let app = spawn_app().await;
+    user(&app, "Changer").await;
+    let scrypt = FORMATS.iter().find(|f| f.scheme == Scheme::Scrypt).unwrap();
+    app.profiles()
+        .import_login_profile(import("Changer", scrypt.example))
+        .await
+        .unwrap();
+    let change = |old: &str| loginprofiled::grpc::proto::ChangePasswordRequest {
+        user_name: "Changer".into(),
+        old_password: old.into(),
+        new_password: "N3w-Passw0rd!".into(),
+    };
+    let wrong = app
+        .profiles()
+        .change_password(change("not the old one"))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&wrong), "InvalidCredentials", "{wrong:?}");
+    assert_eq!(stored_hash(&app, "Changer").await, scrypt.example);
+    app.profiles()
+        .change_password(change(EXAMPLE_PASSWORD))
+        .await
+        .unwrap();
+    assert!(stored_hash(&app, "Changer").await.starts_with("$argon2id$"));
+    assert_eq!(
+        verify(&app, "Changer", "N3w-Passw0rd!").await,
+        VerifyResult::Ok
+    );
+    assert_eq!(
+        verify(&app, "Changer", EXAMPLE_PASSWORD).await,
+        VerifyResult::InvalidCredentials
+    );
 }
 
 #[tokio::test]

@@ -58,6 +58,7 @@ const OTHER_PROGRAMS: &[(&str, &[&str])] = &[
             "big-users",
             "small-users",
             "no-flood",
+            "no-imported",
             "flood-only",
             "flood-calls",
             "flood-queue",

@@ -10,6 +10,7 @@
 #![allow(unreachable_pub)]
 
 mod flags;
+mod formats;
 mod links;
 mod markdown;
 mod readme;

@@ -26,6 +26,7 @@ async fn two_replicas() -> (TestApp, TestApp) {
             threshold: 3,
             ..LockoutRule::default()
         };
+        config.audit_log = Some(dir.path().join("audit.log"));
         replicas.push(start_on(config, dir, Some(db.clone())).await);
     }
     let b = replicas.pop().unwrap();
@@ -117,4 +118,57 @@ async fn failures_on_one_replica_lock_the_name_on_the_other() {
     // password.
     assert_eq!(verify(&b, "alice", GOOD).await, VerifyResult::Locked);
     assert_eq!(verify(&a, "alice", GOOD).await, VerifyResult::Locked);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_signing_in_one_imported_user_at_once_upgrade_it_once() {
+    use loginprofiled::{
+        grpc::proto::ImportLoginProfileRequest,
+        password::{EXAMPLE_PASSWORD, FORMATS, Scheme},
+        store::ProfileLookup,
+    };
+    if not_on_postgres() {
+        return;
+    }
+    let (a, b) = two_replicas().await;
+    let bcrypt = FORMATS.iter().find(|f| f.scheme == Scheme::Bcrypt).unwrap();
+    for round in 0..5 {
+        let name = format!("Migrated{round}");
+        a.users().create_user(new_user(&name)).await.unwrap();
+        a.profiles()
+            .import_login_profile(ImportLoginProfileRequest {
+                user_name: name.clone(),
+                password_hash: bcrypt.example.to_owned(),
+                password_reset_required: false,
+            })
+            .await
+            .unwrap();
+        let (on_a, on_b) = tokio::join!(
+            verify(&a, &name, EXAMPLE_PASSWORD),
+            verify(&b, &name, EXAMPLE_PASSWORD)
+        );
+        assert_eq!((on_a, on_b), (VerifyResult::Ok, VerifyResult::Ok), "{name}");
+        let key = name.to_ascii_lowercase();
+        let ProfileLookup::Found(_, profile) = a.service.store().profile(&key).await.unwrap()
+        else {
+            panic!("{name} lost its profile");
+        };
+        // One replacement, whichever replica made it: the loser's swap found a newer version.
+        assert_eq!(profile.version, 1, "{name}");
+        assert!(profile.password_hash.starts_with("$argon2id$"), "{name}");
+        for replica in [&a, &b] {
+            assert_eq!(
+                verify(replica, &name, EXAMPLE_PASSWORD).await,
+                VerifyResult::Ok
+            );
+        }
+        // The audit trails of both replicas record the upgrade once between them.
+        let upgraded = format!(r#""event":"password_upgraded","user_name":"{name}""#);
+        let records: usize = [&a, &b]
+            .iter()
+            .map(|r| std::fs::read_to_string(r.data_dir.path().join("audit.log")).unwrap())
+            .map(|trail| trail.matches(&upgraded).count())
+            .sum();
+        assert_eq!(records, 1, "{name}");
+    }
 }
