@@ -13,6 +13,7 @@ use loginprofiled::{
         login_profile_service_client::LoginProfileServiceClient,
         user_service_client::UserServiceClient,
     },
+    password::{EXAMPLE_PASSWORD, FORMATS, Scheme},
     store::{ProfileLookup, SledStore, Store as _},
 };
 use tonic::transport::Channel;
@@ -173,6 +174,33 @@ async fn drive_grpc(channel: Channel, token: &str) {
             })
             .await;
     }
+    // A hash made elsewhere, imported, and the hostile one refused; erin's first sign-in
+    // upgrades hers.
+    users
+        .create_user(proto::CreateUserRequest {
+            user_name: "erin".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for (hash, accepted) in [(HOSTILE_HASH, false), (imported_hash(), true)] {
+        let imported = profiles
+            .import_login_profile(proto::ImportLoginProfileRequest {
+                user_name: "erin".into(),
+                password_hash: hash.into(),
+                password_reset_required: false,
+            })
+            .await;
+        assert_eq!(imported.is_ok(), accepted, "{imported:?}");
+    }
+    let signed_in = profiles
+        .verify_password(proto::VerifyPasswordRequest {
+            user_name: "erin".into(),
+            password: EXAMPLE_PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(signed_in.into_inner().result(), proto::VerifyResult::Ok);
     profiles
         .delete_login_profile(proto::DeleteLoginProfileRequest {
             user_name: "carol".into(),
@@ -189,6 +217,32 @@ async fn drive_grpc(channel: Channel, token: &str) {
         .delete_account_password_policy(proto::DeleteAccountPasswordPolicyRequest {})
         .await
         .unwrap();
+}
+
+/// A hash past the cost bounds, which ImportLoginProfile refuses.
+const HOSTILE_HASH: &str =
+    "$argon2id$v=19$m=4294967295,t=1,p=1$aG9zdGlsZXNhbHQ$aG9zdGlsZWhhc2hoYXNo";
+
+/// The bcrypt example of the formats table: erin's imported hash.
+fn imported_hash() -> &'static str {
+    FORMATS
+        .iter()
+        .find(|f| f.scheme == Scheme::Bcrypt)
+        .unwrap()
+        .example
+}
+
+/// The imported hashes and their password, as secrets the log must not show: whole, and the
+/// salt-and-hash part of each.
+fn imported_secrets() -> Vec<(&'static str, &'static str)> {
+    let bcrypt = imported_hash();
+    vec![
+        ("imported hash", bcrypt),
+        ("imported hash's salt and output", &bcrypt[7..]),
+        ("hostile hash", HOSTILE_HASH),
+        ("hostile hash's salt", "aG9zdGlsZXNhbHQ"),
+        ("imported password", EXAMPLE_PASSWORD),
+    ]
 }
 
 /// Every Query API action, SigV4-signed, and the seed's GET form with a password in the URL.
@@ -292,7 +346,7 @@ async fn at_trace_level_the_log_holds_no_password_hash_token_or_secret() {
     assert!(hashes.len() >= 8, "{hashes:?}");
 
     let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
-    assert_no_secret(&log, &hashes, &token, &[]);
+    assert_no_secret(&log, &hashes, &token, &imported_secrets());
     // The scan means something only if the log is the trace-level log of all those calls.
     assert!(log.contains(" TRACE "), "trace level took effect");
     assert_eq!(
@@ -344,7 +398,9 @@ async fn at_trace_level_on_postgres_the_log_holds_no_secret_nor_the_database_pas
         .collect();
     assert!(hashes.len() >= 6, "{hashes:?}");
     let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
-    assert_no_secret(&log, &hashes, &token, &[("database password", DB_PASSWORD)]);
+    let mut more = imported_secrets();
+    more.push(("database password", DB_PASSWORD));
+    assert_no_secret(&log, &hashes, &token, &more);
     // The scan means something only if the log is the trace-level log of all those calls,
     // sqlx's statements included.
     assert!(log.contains(" TRACE "), "trace level took effect");
