@@ -9,6 +9,7 @@ use std::{
 
 use crate::helpers::{TestDb, on_postgres, with_database};
 
+mod faults;
 mod hostile_hash;
 mod outage;
 mod processes;

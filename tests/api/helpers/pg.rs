@@ -113,7 +113,7 @@ pub fn with_database(url: &str, name: &str) -> String {
 
 /// Runs one statement on the admin database, on a thread and runtime of its own (so that it
 /// works from async tests and from `Drop` alike).
-fn admin(sql: &str) {
+pub fn admin(sql: &str) {
     let sql = sql.to_owned();
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
