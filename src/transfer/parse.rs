@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::lines::{self, End, Header, Policy, Profile, User};
 use crate::{
-    domain::{MAX_TAGS, UserName, UserPath},
+    domain::{Echo, MAX_TAGS, UserName, UserPath},
     password,
     store::{Snapshot, SnapshotUser},
 };
@@ -25,6 +25,10 @@ static USER_ID: LazyLock<Regex> =
 /// A JSON string inside a parser's message: it may hold a value from the file (a hash).
 static QUOTED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#""(?:[^"\\]|\\.)*""#).expect("a valid pattern"));
+
+/// A name inside a parser's message longer than an echo may be.
+static NAMED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"`([^`]{65,})`").expect("a valid pattern"));
 
 /// Reads and checks a whole export; the error names the first bad line.
 pub(super) fn parse(input: impl BufRead) -> anyhow::Result<Snapshot> {
@@ -113,8 +117,8 @@ impl Reader {
 
     fn user(&mut self, user: User) -> Result<(), String> {
         let name = UserName::parse("user_name", &user.user_name)
-            .map_err(|v| format!("user {:?}: {v}", user.user_name))?;
-        let problem = |what: String| format!("user {:?}: {what}", user.user_name);
+            .map_err(|v| format!("user {}: {v}", Echo(&user.user_name)))?;
+        let problem = |what: String| format!("user {}: {what}", Echo(&user.user_name));
         UserPath::parse("path", &user.path).map_err(|v| problem(v.to_string()))?;
         if !USER_ID.is_match(&user.user_id) {
             return Err(problem("user_id is not AIDA and 17 of [A-Z0-9]".into()));
@@ -139,7 +143,7 @@ impl Reader {
     }
 
     fn profile(&mut self, profile: Profile) -> Result<(), String> {
-        let problem = |what: &str| format!("login profile of {:?}: {what}", profile.user_name);
+        let problem = |what: &str| format!("login profile of {}: {what}", Echo(&profile.user_name));
         let key = profile.user_name.to_ascii_lowercase();
         let Some(&index) = self.keys.get(&key) else {
             return Err(problem("no user line with this name before it"));
@@ -224,10 +228,15 @@ fn fields<T: DeserializeOwned>(value: serde_json::Value, kind: &str) -> Result<T
     serde_json::from_value(value).map_err(|e| format!("a bad {kind:?} line: {}", redacted(&e)))
 }
 
-/// A parser's message without the JSON strings it quotes (a value could be a hash).
+/// A parser's message without the JSON strings it quotes (a value could be a hash), and with
+/// the names it quotes (`unknown field` ...) cut to [`crate::domain::ECHO_LIMIT`] characters.
 fn redacted(error: &serde_json::Error) -> String {
-    QUOTED
-        .replace_all(&error.to_string(), "a string")
+    let message = error.to_string();
+    let message = QUOTED.replace_all(&message, "a string");
+    NAMED
+        .replace_all(&message, |name: &regex::Captures<'_>| {
+            format!("`{}…`", Echo::cut(&name[1]))
+        })
         .into_owned()
 }
 
@@ -240,12 +249,12 @@ fn check_tags(user: &User) -> Result<(), String> {
         let key_len = tag.key.chars().count();
         if !(1..=128).contains(&key_len) || tag.value.chars().count() > 256 {
             return Err(format!(
-                "tag {:?}: a key of 1-128 and a value of 0-256 characters",
-                tag.key
+                "tag {}: a key of 1-128 and a value of 0-256 characters",
+                Echo(&tag.key)
             ));
         }
         if !keys.insert(tag.key.to_lowercase()) {
-            return Err(format!("tag {:?}: another tag has this key", tag.key));
+            return Err(format!("tag {}: another tag has this key", Echo(&tag.key)));
         }
     }
     Ok(())
