@@ -20,6 +20,7 @@ use tonic::transport::Channel;
 use crate::{binary::Binary, helpers::reason};
 
 mod damage;
+mod interrupted;
 mod to_postgres;
 
 /// Users, their paths and passwords (None: no login profile).
