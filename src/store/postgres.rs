@@ -46,6 +46,9 @@ pub struct PgConfig {
     pub connect_timeout: Duration,
     /// Set on every connection: a statement running longer is cancelled.
     pub statement_timeout: Duration,
+    /// The PostgreSQL schema the tables live in (a plain lower-case identifier, checked by
+    /// the configuration): every connection's search_path.
+    pub schema: String,
 }
 
 impl PgConfig {
@@ -58,6 +61,8 @@ impl PgConfig {
                     "statement_timeout",
                     format!("{}ms", self.statement_timeout.as_millis()),
                 ),
+                // Only this schema: the tables never mix with another application's.
+                ("search_path", self.schema.clone()),
                 // The server's notices (such as "relation _sqlx_migrations already exists,
                 // skipping" on every start) would reach the log at INFO; warnings still do.
                 ("client_min_messages", "warning".to_owned()),
@@ -86,7 +91,7 @@ impl PgConfig {
 /// Applies pending migrations and returns: `loginprofiled migrate`.
 pub(super) async fn migrate(config: &PgConfig) -> anyhow::Result<()> {
     let mut conn = config.connect_once().await?;
-    let migrated = schema::migrate(&mut conn).await;
+    let migrated = schema::migrate(&mut conn, &config.schema).await;
     schema::close(conn).await;
     migrated
 }

@@ -14,6 +14,7 @@ mod hostile_hash;
 mod outage;
 mod processes;
 mod replicas;
+mod schema;
 
 /// True (after saying why) when the suite is not running on PostgreSQL.
 fn not_on_postgres() -> bool {
@@ -139,7 +140,7 @@ fn a_schema_newer_than_the_binary_is_refused_with_exit_1() {
     // What a newer binary's migration leaves behind.
     on_database(
         &db,
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+        "INSERT INTO loginprofiled._sqlx_migrations (version, description, success, checksum, execution_time) \
          VALUES (9999, 'from the future', true, '\\x00', 0)",
     );
     for args in [

@@ -7,6 +7,9 @@ use std::time::Duration;
 use loginprofiled::store::{DatabaseUrl, PgConfig};
 use sqlx::{Connection as _, PgConnection};
 
+/// The schema the tables are in, as `serve` makes it by default.
+pub const SCHEMA: &str = "loginprofiled";
+
 /// Where test databases are made when `LOGINPROFILED_TEST_DATABASE_URL` is not set.
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -91,6 +94,7 @@ impl TestDb {
             max_connections: 8,
             connect_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),
+            schema: SCHEMA.to_owned(),
         }
     }
 }

@@ -223,7 +223,7 @@ async fn a_statement_stuck_behind_a_lock_is_cancelled_by_the_statement_timeout_a
     // Another session holds alice's row locked and never lets go (until the test ends).
     let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
     sqlx::query("BEGIN").execute(&mut other).await.unwrap();
-    sqlx::query("SELECT 1 FROM users WHERE user_key = 'alice' FOR UPDATE")
+    sqlx::query("SELECT 1 FROM loginprofiled.users WHERE user_key = 'alice' FOR UPDATE")
         .execute(&mut other)
         .await
         .unwrap();

@@ -8,6 +8,7 @@ fn link() -> Link {
         max_connections: 1,
         connect_timeout: Duration::from_millis(50),
         statement_timeout: Duration::from_secs(1),
+        schema: "loginprofiled".to_owned(),
     })
 }
 
