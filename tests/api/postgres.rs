@@ -9,12 +9,14 @@ use std::{
 
 use crate::helpers::{TestDb, on_postgres, with_database};
 
+mod cluster;
 mod faults;
 mod hostile_hash;
 mod outage;
 mod processes;
 mod replicas;
 mod schema;
+mod stopped;
 
 /// True (after saying why) when the suite is not running on PostgreSQL.
 fn not_on_postgres() -> bool {

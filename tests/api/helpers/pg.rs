@@ -89,8 +89,13 @@ impl TestDb {
 
     /// The store configuration of this database, with short timeouts.
     pub fn config(&self) -> PgConfig {
+        Self::config_for_url(&self.url)
+    }
+
+    /// The store configuration the tests use, for the database at `url`.
+    pub fn config_for_url(url: &str) -> PgConfig {
         PgConfig {
-            url: DatabaseUrl::parse(&self.url).unwrap(),
+            url: DatabaseUrl::parse(url).unwrap(),
             max_connections: 8,
             connect_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),

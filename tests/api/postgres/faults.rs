@@ -116,8 +116,9 @@ async fn the_sqlstates_a_real_server_sends_are_classified_as_what_they_are() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     seen.push(("57P01", failing(&mut victim, "SELECT 1").await));
 
-    // (53300, too many connections, is not provoked here: the test role is a superuser, whom
-    // connection limits do not stop. The unit tests of the classification cover it.)
+    // (53300, too many connections, is provoked in `stopped`, on a cluster of the test's own:
+    // the shared server's connection limit is not to be exhausted, and the test role is a
+    // superuser, whom a database's connection limit does not stop.)
 
     for (expected, error) in &seen {
         let code = match error {
