@@ -129,7 +129,7 @@ where
             Err(Failure::Acquire(error)) => {
                 if matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) {
                     // Perhaps only a busy pool; the next call finds out with one connection.
-                    link.lost();
+                    link.suspect();
                 }
                 return Err(acquire_error(error));
             }

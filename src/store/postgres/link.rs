@@ -67,10 +67,18 @@ impl Link {
         made_at > self.distrust_before_us.load(Ordering::SeqCst)
     }
 
-    /// A connection was lost or could not be made: the pooled ones are not trusted, and calls
-    /// fail fast until a connection is made again.
+    /// A connection was lost, or one could not be made for the probe: the pooled ones are not
+    /// trusted (they belong to a server that went away), and calls fail fast until a
+    /// connection is made again.
     pub(super) fn lost(&self) {
         self.distrust_existing();
+        self.suspect();
+    }
+
+    /// No connection could be had in time: perhaps the database is down, perhaps only the pool
+    /// is busy. The next call finds out with one connection attempt; the pooled connections
+    /// stay (closing them under load would only add to it).
+    pub(super) fn suspect(&self) {
         self.down.store(true, Ordering::SeqCst);
     }
 
@@ -105,11 +113,10 @@ impl Link {
         }
     }
 
-    /// A connection was made after the database was down: the connections pooled before are
-    /// closed (they belong to the server that went away), and calls go through again.
+    /// A connection was made after the database was down: calls go through again. (The
+    /// connections pooled before a loss were distrusted when it was seen.)
     fn back(&self) {
         if self.down.swap(false, Ordering::SeqCst) {
-            self.distrust_existing();
             tracing::info!("the database answers again");
         }
     }
