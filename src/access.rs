@@ -14,8 +14,8 @@ mod error;
 pub use error::AuthError;
 // The scopes are the operation list's (it says which operations each allows); callers and the
 // tokens file name them from here too.
-use crate::operation::Operation;
 pub use crate::operation::Scope;
+use crate::{domain::Echo, operation::Operation};
 
 /// Who is calling, once authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,11 +151,13 @@ impl Tokens {
             let digest = hex::decode(entry.sha256.trim())
                 .ok()
                 .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-                .with_context(|| format!("token {:?}: sha256 must be 64 hex digits", entry.name))?;
+                .with_context(|| {
+                    format!("token {}: sha256 must be 64 hex digits", Echo(&entry.name))
+                })?;
             anyhow::ensure!(
                 !entry.scopes.is_empty(),
-                "token {:?} has no scopes",
-                entry.name
+                "token {} has no scopes",
+                Echo(&entry.name)
             );
             tokens.push(Token {
                 name: entry.name,
@@ -177,13 +179,13 @@ impl Tokens {
         for entry in &file.certificate {
             anyhow::ensure!(
                 !entry.scopes.is_empty(),
-                "certificate {:?} has no scopes",
-                entry.name
+                "certificate {} has no scopes",
+                Echo(&entry.name)
             );
             anyhow::ensure!(
                 !entry.subject.is_empty(),
-                "certificate {:?} has an empty subject",
-                entry.name
+                "certificate {} has an empty subject",
+                Echo(&entry.name)
             );
         }
         Ok(Self {

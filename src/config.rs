@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{
     access::{Scope, Tokens},
-    domain::LockoutRule,
+    domain::{Echo, LockoutRule},
     password::{HashCost, PoolSize},
     store::PgConfig,
     tls::Tls,
@@ -297,7 +297,9 @@ impl ServeArgs {
         let account_id = problems.keep(
             (self.account_id.len() == 12 && self.account_id.bytes().all(|b| b.is_ascii_digit()))
                 .then(|| self.account_id.clone())
-                .ok_or_else(|| format!("--account-id {:?} must be 12 digits", self.account_id)),
+                .ok_or_else(|| {
+                    format!("--account-id {} must be 12 digits", Echo(&self.account_id))
+                }),
         );
         let hash_cost = HashCost {
             memory_kib: self.argon2_memory_kib,
@@ -406,7 +408,7 @@ impl Problems {
 
 fn duration(flag: &str, raw: &str) -> Result<Duration, String> {
     humantime::parse_duration(raw)
-        .map_err(|e| format!("{flag} {raw:?}: {e} (e.g. 500ms, 10s, 15m)"))
+        .map_err(|e| format!("{flag} {}: {e} (e.g. 500ms, 10s, 15m)", Echo(raw)))
 }
 
 #[cfg(test)]

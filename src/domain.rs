@@ -4,6 +4,7 @@
 mod audited;
 mod clock;
 mod directory;
+mod echo;
 mod error;
 mod imported;
 mod input;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::{ListUserTags, TagList, TagUser, UntagUser, UpdateUser};
+pub use echo::{ECHO_LIMIT, Echo};
 pub use error::{FieldViolation, IamError, Violations};
 pub use imported::ImportLoginProfile;
 pub use input::{Password, PathPrefix, UserName, UserPath};

@@ -105,7 +105,12 @@ fn import(args: &ImportArgs) -> ExitCode {
         "import",
         on_runtime(async {
             // Checked whole before the store is even opened: a bad file changes nothing.
-            let snapshot = transfer::read_from(args.input.as_deref())?;
+            let trailer = if args.accept_export_without_checksum {
+                transfer::Trailer::MayLackChecksum
+            } else {
+                transfer::Trailer::Checked
+            };
+            let snapshot = transfer::read_from(args.input.as_deref(), trailer)?;
             let store = open(&args.store)?;
             let counts = transfer::import(&*store, snapshot).await?;
             Ok(format!("imported {counts}"))

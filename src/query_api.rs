@@ -96,7 +96,7 @@ async fn handle(
     let outcome = Arc::clone(&call).scope(serve(&api, request, &call)).await;
     let action_name = outcome.action.map_or("-", Action::name);
     let retry_after = match &outcome.result {
-        Err(QueryApiError::Iam(IamError::Throttling { retry_after })) => Some(*retry_after),
+        Err(QueryApiError::Iam(error)) => error.retry_after(),
         _ => None,
     };
     let (status, body, code) = match outcome.result {

@@ -19,7 +19,7 @@ use std::{collections::BTreeMap, fmt, path::PathBuf, sync::Arc};
 use anyhow::Context as _;
 use async_trait::async_trait;
 
-pub use postgres::{DatabaseUrl, PgConfig, PgStore, newest_schema_version};
+pub use postgres::{DatabaseUrl, Fault, PgConfig, PgStore, newest_schema_version};
 pub use records::{
     InFlightAttempt, LedgerRecord, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord,
     UserRecord,

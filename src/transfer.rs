@@ -16,6 +16,7 @@ use std::{
 
 use anyhow::Context as _;
 use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 
 use crate::store::{Import, Store};
 
@@ -23,6 +24,7 @@ mod lines;
 mod parse;
 
 use lines::{End, Header, Policy, Profile, Typed, User};
+pub use parse::{Checked, Trailer};
 
 /// What an export or import held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +45,32 @@ impl std::fmt::Display for Counts {
     }
 }
 
-/// Writes everything `store` holds to `out` as JSON lines, ending with the `end` line.
+/// A writer that also hashes what goes through it.
+struct Hashing<'a, W> {
+    out: &'a mut W,
+    digest: Sha256,
+}
+
+impl<W: Write> Write for Hashing<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.out.write(buf)?;
+        self.digest.update(&buf[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Writes everything `store` holds to `out` as JSON lines, ending with the `end` line that
+/// counts them and carries the SHA-256 of every line before it.
 pub async fn export(store: &dyn Store, out: &mut (impl Write + Send)) -> anyhow::Result<Counts> {
+    let mut out = Hashing {
+        out,
+        digest: Sha256::new(),
+    };
+    let out = &mut out;
     let header = Header {
         format: lines::FORMAT.to_owned(),
         version: lines::VERSION,
@@ -78,6 +104,7 @@ pub async fn export(store: &dyn Store, out: &mut (impl Write + Send)) -> anyhow:
         users: counts.users,
         profiles: counts.profiles,
         policy: counts.policy,
+        sha256: Some(hex::encode(out.digest.clone().finalize())),
     };
     write_line(out, "end", &end)?;
     out.flush().context("writing the export")?;
@@ -135,19 +162,28 @@ pub async fn export_to(
 
 /// Reads and checks a whole export from `input`; nothing is written. The error names the
 /// first bad line.
-pub fn read(input: impl BufRead) -> anyhow::Result<crate::store::Snapshot> {
-    parse::parse(input)
+pub fn read(input: impl BufRead, trailer: Trailer) -> anyhow::Result<Checked> {
+    parse::parse(input, trailer)
 }
 
-/// Reads the export in the file at `path`, or on stdin.
-pub fn read_from(path: Option<&Path>) -> anyhow::Result<crate::store::Snapshot> {
-    match path {
+/// Reads the export in the file at `path`, or on stdin, warning when an older export without
+/// a checksum was accepted.
+pub fn read_from(path: Option<&Path>, trailer: Trailer) -> anyhow::Result<crate::store::Snapshot> {
+    let checked = match path {
         Some(path) => {
             let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            read(BufReader::new(file)).with_context(|| format!("reading {}", path.display()))
+            read(BufReader::new(file), trailer)
+                .with_context(|| format!("reading {}", path.display()))?
         }
-        None => read(io::stdin().lock()).context("reading stdin"),
+        None => read(io::stdin().lock(), trailer).context("reading stdin")?,
+    };
+    if !checked.checksum_verified {
+        tracing::warn!(
+            "the input is an export from before exports carried a checksum (format version \
+             1): a byte changed since export cannot be detected; check what was imported"
+        );
     }
+    Ok(checked.snapshot)
 }
 
 /// Writes a checked export into `store`, which must be empty.

@@ -7,7 +7,10 @@ use std::{fmt, path::PathBuf};
 use clap::Args;
 
 use super::duration;
-use crate::store::{DatabaseUrl, PgConfig};
+use crate::{
+    domain::Echo,
+    store::{DatabaseUrl, PgConfig},
+};
 
 /// The embedded store's directory when neither flag is given.
 pub const DEFAULT_DATA_DIR: &str = "./data";
@@ -58,6 +61,14 @@ pub struct DatabaseArgs {
         default_value = "5s"
     )]
     pub database_statement_timeout: String,
+    /// The PostgreSQL schema that holds loginprofiled's tables (and its migration record),
+    /// created at the first start or migrate: a lower-case name of letters, digits and _.
+    #[arg(
+        long,
+        env = "LOGINPROFILED_DATABASE_SCHEMA",
+        default_value = "loginprofiled"
+    )]
+    pub database_schema: String,
 }
 
 impl DatabaseArgs {
@@ -92,6 +103,13 @@ impl DatabaseArgs {
             "--database-statement-timeout",
             &self.database_statement_timeout,
         );
+        if !is_plain_identifier(&self.database_schema) {
+            problems.push(format!(
+                "--database-schema {} must be 1 to 63 of a-z, 0-9 and _, not starting with a \
+                 digit or pg_",
+                Echo(&self.database_schema)
+            ));
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -101,10 +119,22 @@ impl DatabaseArgs {
                 max_connections: self.database_max_connections,
                 connect_timeout,
                 statement_timeout,
+                schema: self.database_schema.clone(),
             }),
             _ => None,
         })
     }
+}
+
+/// A PostgreSQL identifier that needs no quoting and is not reserved for the system.
+fn is_plain_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63
+        && !name.starts_with("pg_")
 }
 
 /// The store's place: PostgreSQL, or the data directory (given or default); both is a problem.

@@ -1,6 +1,7 @@
 //! Listen addresses: `HOST:PORT` with an IP address, a `unix:` socket path, or `off` for the
 //! Query API; a bad one is explained (port out of range, a host name, IPv6 without brackets).
 
+use crate::domain::Echo;
 use std::{fmt, net::SocketAddr, path::PathBuf};
 
 /// Where the gRPC server listens.
@@ -58,18 +59,20 @@ pub(super) fn socket_addr(flag: &str, raw: &str, alternatives: &str) -> Result<S
         None => "there is no :PORT".to_owned(),
         Some((_, port)) if port.parse::<u16>().is_err() => match port.parse::<u64>() {
             Ok(_) => format!("port {port} is out of range (0-65535)"),
-            Err(_) => format!("port {port:?} is not a number"),
+            Err(_) => format!("port {} is not a number", Echo(port)),
         },
         Some((host, _)) if host.contains(':') && !host.starts_with('[') => {
-            format!("an IPv6 address needs brackets, as in [{host}]:PORT")
+            "an IPv6 address needs brackets, as in [::1]:PORT".to_owned()
         }
         Some((host, _)) => format!(
-            "{host:?} is not an IP address (names are not resolved; use e.g. 127.0.0.1, \
-             0.0.0.0 or [::1])"
+            "{} is not an IP address (names are not resolved; use e.g. 127.0.0.1, \
+             0.0.0.0 or [::1])",
+            Echo(host)
         ),
     };
     Err(format!(
-        "{flag} {raw:?}: {problem}; expected HOST:PORT{alternatives}"
+        "{flag} {}: {problem}; expected HOST:PORT{alternatives}",
+        Echo(raw)
     ))
 }
 

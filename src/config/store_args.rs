@@ -65,6 +65,11 @@ pub struct ImportArgs {
     /// Read this file instead of stdin.
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// Also accept an export from before exports carried a checksum (format version 1, no
+    /// sha256 on its "end" line), with a warning: a byte changed in it since export cannot be
+    /// detected.
+    #[arg(long)]
+    pub accept_export_without_checksum: bool,
 }
 
 /// Flags of `migrate`.

@@ -7,6 +7,10 @@
 
 use std::{borrow::Cow, fmt, time::Duration};
 
+/// The pause a client is told to take after a transient fault of the store: about the time a
+/// failover or a restarted database takes to answer again, and what health needs to notice it.
+pub(super) const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// A constraint a request field failed, in the IAM ("Coral") validation form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
@@ -115,10 +119,11 @@ pub enum IamError {
     /// logged once where the error leaves the service.
     #[error("The request processing has failed because of an unknown error, exception or failure.")]
     Internal(#[source] anyhow::Error),
-    /// The store cannot be reached (its database is down or out of reach): ServiceFailure to
-    /// IAM clients, but retryable (gRPC UNAVAILABLE, HTTP 503). The cause is logged like
-    /// Internal's.
-    #[error("The request processing has failed because of an unknown error, exception or failure.")]
+    /// A transient fault of the store (its database unreachable, read-only, or too slow to
+    /// answer: a lock or statement timeout): ServiceUnavailable, retryable after
+    /// [`IamError::retry_after`] (gRPC UNAVAILABLE with RetryInfo, HTTP 503 with Retry-After).
+    /// The cause is logged like Internal's.
+    #[error("The request has failed due to a temporary failure of the server.")]
     Unavailable(#[source] anyhow::Error),
 }
 
@@ -137,7 +142,8 @@ impl IamError {
             Self::AccessDenied(_) => "AccessDenied",
             Self::InvalidUserType(_) => "InvalidUserType",
             Self::Throttling { .. } => "Throttling",
-            Self::Internal(_) | Self::Unavailable(_) => "ServiceFailure",
+            Self::Internal(_) => "ServiceFailure",
+            Self::Unavailable(_) => "ServiceUnavailable",
         }
     }
 
@@ -147,6 +153,16 @@ impl IamError {
 
     pub fn no_such_login_profile(name: &str) -> Self {
         Self::NoSuchEntity(format!("Login Profile for User {name} cannot be found."))
+    }
+
+    /// How long a client should wait before trying again, for the errors that say to: load
+    /// shed and a transient fault of the store.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Throttling { retry_after } => Some(*retry_after),
+            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER),
+            _ => None,
+        }
     }
 
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {

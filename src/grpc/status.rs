@@ -62,9 +62,11 @@ impl From<IamError> for Status {
                     .map(|v| FieldViolation::new(v.field.clone(), v.constraint.clone()))
                     .collect::<Vec<_>>(),
             ),
-            IamError::Throttling { retry_after } => details.set_retry_info(Some(*retry_after)),
             _ => &mut details,
         };
+        if let Some(retry_after) = error.retry_after() {
+            details.set_retry_info(Some(retry_after));
+        }
         Status::with_error_details(code(&error), error.to_string(), details)
     }
 }

@@ -70,7 +70,7 @@ pub(super) fn authenticate(
         return Err(AuthError::SignatureDoesNotMatch(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date \
              from HTTP: '{}' != '{}'",
-            claims.scope_date,
+            crate::domain::Echo::cut(&claims.scope_date),
             claims.amz_date.get(..8).unwrap_or_default()
         )));
     }

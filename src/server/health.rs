@@ -1,5 +1,5 @@
-//! What gRPC health reports: SERVING while the store answers, every audit line could be
-//! written, and shutdown has not begun.
+//! What gRPC health reports: SERVING while the store can take writes (PostgreSQL: reachable and
+//! not read-only), every audit line could be written, and shutdown has not begun.
 //!
 //! After an I/O error such as a full disk, sled fails every operation until the process
 //! reopens it; health then turns NOT_SERVING so that load balancers stop routing calls that can
@@ -12,8 +12,9 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::{domain::Service, grpc::SERVICE_NAMES};
 
-/// How often the store is probed.
-const PROBE_INTERVAL: Duration = Duration::from_secs(2);
+/// How often the store is probed: often enough that a database going away, turning read-only,
+/// or coming back shows in health within 2 s (DESIGN, "PostgreSQL in production").
+const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 
 #[derive(Debug)]
 struct State {
@@ -87,9 +88,9 @@ pub(super) async fn watch_store(service: Service, health: Health) {
         match (&result, was_failing) {
             (Err(error), false) => tracing::error!(
                 error = format!("{error:#}"),
-                "the store stopped answering or the audit log failed; health is NOT_SERVING"
+                "the store cannot take writes or the audit log failed; health is NOT_SERVING"
             ),
-            (Ok(()), true) => tracing::info!("the store answers again; health is SERVING"),
+            (Ok(()), true) => tracing::info!("the store takes writes again; health is SERVING"),
             _ => {}
         }
         was_failing = result.is_err();

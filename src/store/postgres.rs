@@ -4,7 +4,7 @@
 //! users, and each write is one statement or one transaction, committed (synchronously, as the
 //! server is configured) before it returns.
 
-use std::{fmt, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use sqlx::{
@@ -20,13 +20,16 @@ use super::{
 
 mod errors;
 mod import;
+mod link;
 mod lockout;
 mod read_all;
 mod rows;
 mod schema;
 mod url;
 
-use errors::{Failure, is_foreign_key_violation, is_unique_violation, retrying};
+pub use errors::Fault;
+use errors::{Failure, Idempotence, is_foreign_key_violation, is_unique_violation, retrying};
+use link::Link;
 use rows::{LOCKOUT_COLUMNS, POLICY_COLUMNS, PROFILE_COLUMNS, USER_COLUMNS};
 pub use schema::newest_known as newest_schema_version;
 pub use url::DatabaseUrl;
@@ -43,6 +46,9 @@ pub struct PgConfig {
     pub connect_timeout: Duration,
     /// Set on every connection: a statement running longer is cancelled.
     pub statement_timeout: Duration,
+    /// The PostgreSQL schema the tables live in (a plain lower-case identifier, checked by
+    /// the configuration): every connection's search_path.
+    pub schema: String,
 }
 
 impl PgConfig {
@@ -55,6 +61,8 @@ impl PgConfig {
                     "statement_timeout",
                     format!("{}ms", self.statement_timeout.as_millis()),
                 ),
+                // Only this schema: the tables never mix with another application's.
+                ("search_path", self.schema.clone()),
                 // The server's notices (such as "relation _sqlx_migrations already exists,
                 // skipping" on every start) would reach the log at INFO; warnings still do.
                 ("client_min_messages", "warning".to_owned()),
@@ -83,7 +91,7 @@ impl PgConfig {
 /// Applies pending migrations and returns: `loginprofiled migrate`.
 pub(super) async fn migrate(config: &PgConfig) -> anyhow::Result<()> {
     let mut conn = config.connect_once().await?;
-    let migrated = schema::migrate(&mut conn).await;
+    let migrated = schema::migrate(&mut conn, &config.schema).await;
     schema::close(conn).await;
     migrated
 }
@@ -92,6 +100,7 @@ pub(super) async fn migrate(config: &PgConfig) -> anyhow::Result<()> {
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    link: Arc<Link>,
 }
 
 impl fmt::Debug for PgStore {
@@ -122,6 +131,9 @@ impl PgStore {
                 .join()
                 .map_err(|_| anyhow::anyhow!("the migrating thread panicked"))?
         })?;
+        let link = Arc::new(Link::new(config.clone()));
+        let on_acquire = Arc::clone(&link);
+        let on_release = Arc::clone(&link);
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .min_connections(0)
@@ -129,26 +141,58 @@ impl PgStore {
             // sqlx pings every connection it hands out, a round trip as dear as the statement
             // that follows. A connection back from use a moment ago was pinged on its return
             // (sqlx always does that), so only one that sat idle is checked: one broken
-            // meanwhile (a database restart) is then replaced instead of failing a call.
+            // meanwhile (a database restart) is then replaced instead of failing a call. One
+            // made before a connection was lost or answered read-only is closed unused.
             .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
+            .before_acquire(move |conn, meta| {
+                let link = Arc::clone(&on_acquire);
                 Box::pin(async move {
+                    if !link.trusts(&meta) {
+                        return Ok(false);
+                    }
                     if meta.idle_for >= PING_WHEN_IDLE_FOR {
                         sqlx::Connection::ping(conn).await?;
                     }
                     Ok(true)
                 })
             })
+            .after_release(move |_conn, meta| {
+                let keep = on_release.trusts(&meta);
+                Box::pin(async move { Ok(keep) })
+            })
             .connect_lazy_with(config.options());
-        Ok(Self { pool })
+        Ok(Self { pool, link })
     }
 
+    /// A pooled connection; at once an error while the database is known to be down.
     async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, Failure> {
+        self.link.pass().await.map_err(Failure::Down)?;
         self.pool.acquire().await.map_err(Failure::Acquire)
     }
 
+    /// A transaction on a pooled connection, as [`PgStore::conn`].
     async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Failure> {
+        self.link.pass().await.map_err(Failure::Down)?;
         self.pool.begin().await.map_err(Failure::Acquire)
+    }
+
+    /// Runs a read through [`retrying`]: tried once more on a fresh connection if its
+    /// connection is lost.
+    async fn read<T, F, Fut>(&self, what: &'static str, op: F) -> StoreResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
+        retrying(&self.link, Idempotence::Read, what, op).await
+    }
+
+    /// Runs a write through [`retrying`]: never tried again once it may have committed.
+    async fn write<T, F, Fut>(&self, what: &'static str, op: F) -> StoreResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
+        retrying(&self.link, Idempotence::Write, what, op).await
     }
 
     async fn replace_user_once(

@@ -55,6 +55,8 @@ pub struct SledStore {
     lockouts: Tree,
     ledger: Tree,
     committer: Arc<Committer>,
+    /// The data directory, where an import leaves its marker file.
+    dir: Arc<std::path::PathBuf>,
     /// Set by the first write that failed with a storage error (see [`SledStore::watch`]).
     failed: Arc<AtomicBool>,
 }

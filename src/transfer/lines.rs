@@ -7,15 +7,21 @@
 //! {"type":"user",...}            one per user, in key order
 //! {"type":"profile",...}         right after its user's line, when the user has one
 //! {"type":"policy",...}          when a policy is set
-//! {"type":"end","users":N,"profiles":M,"policy":true}   so a truncated file is detected
+//! {"type":"end","users":N,"profiles":M,"policy":true,"sha256":"..."}
 //! ```
+//!
+//! The `end` line (the trailer) counts what came before it, so that a truncated file is
+//! detected, and carries the SHA-256 (hex) of every byte before it, each line with its `\n`,
+//! so that a changed byte anywhere is. Version 1 exports had no `sha256`.
 
 use serde::{Deserialize, Serialize};
 
 use crate::store::{PolicyRecord, ProfileRecord, TagRecord, UserRecord};
 
 pub(super) const FORMAT: &str = "loginprofiled-export";
-pub(super) const VERSION: u32 = 1;
+pub(super) const VERSION: u32 = 2;
+/// The version before the trailer carried a SHA-256: read only when the caller accepts that.
+pub(super) const VERSION_WITHOUT_CHECKSUM: u32 = 1;
 
 /// A line: its type first, then its fields.
 #[derive(Debug, Serialize)]
@@ -93,12 +99,15 @@ pub(super) struct Policy {
     pub(super) hard_expiry: Option<bool>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct End {
     pub(super) users: u64,
     pub(super) profiles: u64,
     pub(super) policy: bool,
+    /// Hex SHA-256 of every line before this one; None only in version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sha256: Option<String>,
 }
 
 impl From<&UserRecord> for User {

@@ -9,10 +9,11 @@ use std::{
 
 use regex::Regex;
 use serde::de::DeserializeOwned;
+use sha2::{Digest as _, Sha256};
 
 use super::lines::{self, End, Header, Policy, Profile, User};
 use crate::{
-    domain::{MAX_TAGS, UserName, UserPath},
+    domain::{Echo, MAX_TAGS, UserName, UserPath},
     password,
     store::{Snapshot, SnapshotUser},
 };
@@ -26,9 +27,35 @@ static USER_ID: LazyLock<Regex> =
 static QUOTED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#""(?:[^"\\]|\\.)*""#).expect("a valid pattern"));
 
+/// A name inside a parser's message longer than an echo may be.
+static NAMED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"`([^`]{65,})`").expect("a valid pattern"));
+
+/// Whether an export without a checksum in its trailer (format version 1) is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Trailer {
+    /// Only a trailer with a SHA-256 that agrees is accepted.
+    #[default]
+    Checked,
+    /// A version 1 export, whose trailer has no SHA-256, is accepted too (its damage cannot be
+    /// detected); a version 2 export is checked all the same.
+    MayLackChecksum,
+}
+
+/// A checked export, and whether a checksum vouched for it.
+#[derive(Debug)]
+pub struct Checked {
+    pub snapshot: Snapshot,
+    /// False when an accepted version 1 export had no checksum to verify.
+    pub checksum_verified: bool,
+}
+
 /// Reads and checks a whole export; the error names the first bad line.
-pub(super) fn parse(input: impl BufRead) -> anyhow::Result<Snapshot> {
-    let mut reader = Reader::default();
+pub(super) fn parse(input: impl BufRead, trailer: Trailer) -> anyhow::Result<Checked> {
+    let mut reader = Reader {
+        trailer,
+        ..Reader::default()
+    };
     let mut number = 0;
     for line in input.lines() {
         number += 1;
@@ -36,9 +63,14 @@ pub(super) fn parse(input: impl BufRead) -> anyhow::Result<Snapshot> {
         reader
             .line(&line)
             .map_err(|problem| anyhow::anyhow!("line {number}: {problem}"))?;
+        reader.digest.update(line.as_bytes());
+        reader.digest.update(b"\n");
     }
     match reader.state {
-        State::Ended => Ok(reader.snapshot),
+        State::Ended => Ok(Checked {
+            snapshot: reader.snapshot,
+            checksum_verified: reader.version != lines::VERSION_WITHOUT_CHECKSUM,
+        }),
         State::Start => anyhow::bail!("the input is empty: it is not a loginprofiled export"),
         State::Records => anyhow::bail!(
             "line {}: the input ends without its \"end\" line: it is truncated, nothing was \
@@ -58,6 +90,11 @@ enum State {
 
 #[derive(Default)]
 struct Reader {
+    trailer: Trailer,
+    /// The header's format version.
+    version: u32,
+    /// SHA-256 of the lines read so far, each with its `\n`.
+    digest: Sha256,
     state: State,
     snapshot: Snapshot,
     /// Index in `snapshot.users` by key.
@@ -100,21 +137,33 @@ impl Reader {
                 lines::FORMAT
             ));
         }
-        if header.version != lines::VERSION {
-            return Err(format!(
-                "format version {} (this build reads version {})",
-                header.version,
-                lines::VERSION
-            ));
+        match header.version {
+            lines::VERSION => {}
+            lines::VERSION_WITHOUT_CHECKSUM if self.trailer == Trailer::MayLackChecksum => {}
+            lines::VERSION_WITHOUT_CHECKSUM => {
+                return Err(format!(
+                    "format version {}, an export from before exports carried a checksum: its \
+                     damage cannot be detected; to import it all the same, give \
+                     --accept-export-without-checksum",
+                    header.version
+                ));
+            }
+            version => {
+                return Err(format!(
+                    "format version {version} (this build reads version {})",
+                    lines::VERSION
+                ));
+            }
         }
+        self.version = header.version;
         self.state = State::Records;
         Ok(())
     }
 
     fn user(&mut self, user: User) -> Result<(), String> {
         let name = UserName::parse("user_name", &user.user_name)
-            .map_err(|v| format!("user {:?}: {v}", user.user_name))?;
-        let problem = |what: String| format!("user {:?}: {what}", user.user_name);
+            .map_err(|v| format!("user {}: {v}", Echo(&user.user_name)))?;
+        let problem = |what: String| format!("user {}: {what}", Echo(&user.user_name));
         UserPath::parse("path", &user.path).map_err(|v| problem(v.to_string()))?;
         if !USER_ID.is_match(&user.user_id) {
             return Err(problem("user_id is not AIDA and 17 of [A-Z0-9]".into()));
@@ -139,7 +188,7 @@ impl Reader {
     }
 
     fn profile(&mut self, profile: Profile) -> Result<(), String> {
-        let problem = |what: &str| format!("login profile of {:?}: {what}", profile.user_name);
+        let problem = |what: &str| format!("login profile of {}: {what}", Echo(&profile.user_name));
         let key = profile.user_name.to_ascii_lowercase();
         let Some(&index) = self.keys.get(&key) else {
             return Err(problem("no user line with this name before it"));
@@ -206,8 +255,31 @@ impl Reader {
             users: self.snapshot.users.len() as u64,
             profiles: self.profiles,
             policy: self.snapshot.policy.is_some(),
+            sha256: Some(hex::encode(self.digest.clone().finalize())),
         };
-        if end != found {
+        match (&end.sha256, self.version) {
+            (None, lines::VERSION_WITHOUT_CHECKSUM) => {}
+            (None, _) => {
+                return Err(
+                    "the \"end\" line carries no sha256: the file was changed after \
+                            export; nothing was imported"
+                        .into(),
+                );
+            }
+            (Some(_), lines::VERSION_WITHOUT_CHECKSUM) => {
+                return Err("a sha256 on the \"end\" line of a version 1 export".into());
+            }
+            (Some(sha256), _) if Some(sha256) != found.sha256.as_ref() => {
+                return Err(
+                    "the SHA-256 of the lines before the \"end\" line disagrees with \
+                            the one it carries: a line was changed after export; nothing was \
+                            imported"
+                        .into(),
+                );
+            }
+            (Some(_), _) => {}
+        }
+        if (end.users, end.profiles, end.policy) != (found.users, found.profiles, found.policy) {
             return Err(format!(
                 "the \"end\" line counts {} users, {} login profiles and policy {}, but the \
                  file holds {}, {} and {}",
@@ -224,10 +296,15 @@ fn fields<T: DeserializeOwned>(value: serde_json::Value, kind: &str) -> Result<T
     serde_json::from_value(value).map_err(|e| format!("a bad {kind:?} line: {}", redacted(&e)))
 }
 
-/// A parser's message without the JSON strings it quotes (a value could be a hash).
+/// A parser's message without the JSON strings it quotes (a value could be a hash), and with
+/// the names it quotes (`unknown field` ...) cut to [`crate::domain::ECHO_LIMIT`] characters.
 fn redacted(error: &serde_json::Error) -> String {
-    QUOTED
-        .replace_all(&error.to_string(), "a string")
+    let message = error.to_string();
+    let message = QUOTED.replace_all(&message, "a string");
+    NAMED
+        .replace_all(&message, |name: &regex::Captures<'_>| {
+            format!("`{}…`", Echo::cut(&name[1]))
+        })
         .into_owned()
 }
 
@@ -240,12 +317,12 @@ fn check_tags(user: &User) -> Result<(), String> {
         let key_len = tag.key.chars().count();
         if !(1..=128).contains(&key_len) || tag.value.chars().count() > 256 {
             return Err(format!(
-                "tag {:?}: a key of 1-128 and a value of 0-256 characters",
-                tag.key
+                "tag {}: a key of 1-128 and a value of 0-256 characters",
+                Echo(&tag.key)
             ));
         }
         if !keys.insert(tag.key.to_lowercase()) {
-            return Err(format!("tag {:?}: another tag has this key", tag.key));
+            return Err(format!("tag {}: another tag has this key", Echo(&tag.key)));
         }
     }
     Ok(())

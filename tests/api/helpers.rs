@@ -29,7 +29,9 @@ mod pg;
 pub use directory::{
     assert_no_profile, assert_no_such_user, assert_policy_violation, user, user_with_profile,
 };
-pub use pg::{TestDb, admin_url, answers_or_required, on_postgres, sled_only, with_database};
+pub use pg::{
+    TestDb, admin, admin_url, answers_or_required, on_postgres, sled_only, with_database,
+};
 use tonic::{
     Request, Status,
     metadata::MetadataValue,

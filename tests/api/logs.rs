@@ -388,7 +388,7 @@ async fn at_trace_level_on_postgres_the_log_holds_no_secret_nor_the_database_pas
         .await
         .unwrap();
     let rows: Vec<(String, Vec<String>)> =
-        sqlx::query_as("SELECT password_hash, previous_hashes FROM login_profiles")
+        sqlx::query_as("SELECT password_hash, previous_hashes FROM loginprofiled.login_profiles")
             .fetch_all(&mut conn)
             .await
             .unwrap();

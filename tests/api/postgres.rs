@@ -9,10 +9,14 @@ use std::{
 
 use crate::helpers::{TestDb, on_postgres, with_database};
 
+mod cluster;
+mod faults;
 mod hostile_hash;
 mod outage;
 mod processes;
 mod replicas;
+mod schema;
+mod stopped;
 
 /// True (after saying why) when the suite is not running on PostgreSQL.
 fn not_on_postgres() -> bool {
@@ -138,7 +142,7 @@ fn a_schema_newer_than_the_binary_is_refused_with_exit_1() {
     // What a newer binary's migration leaves behind.
     on_database(
         &db,
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+        "INSERT INTO loginprofiled._sqlx_migrations (version, description, success, checksum, execution_time) \
          VALUES (9999, 'from the future', true, '\\x00', 0)",
     );
     for args in [

@@ -19,6 +19,8 @@ use tonic::transport::Channel;
 
 use crate::{binary::Binary, helpers::reason};
 
+mod damage;
+mod interrupted;
 mod to_postgres;
 
 /// Users, their paths and passwords (None: no login profile).

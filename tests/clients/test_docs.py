@@ -159,7 +159,7 @@ def postgres_newer(workdir, example, substitute):
         done = subprocess.run([os.environ["LOGINPROFILED_BIN"], "migrate", "--database-url",
                                docs.database_base() + name], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-        docs.psql(name, "INSERT INTO _sqlx_migrations "
+        docs.psql(name, "INSERT INTO loginprofiled._sqlx_migrations "
                         "(version, description, success, checksum, execution_time) "
                         "VALUES (2, 'from a newer binary', true, '\\x00', 0)")
 

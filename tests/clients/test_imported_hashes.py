@@ -151,7 +151,7 @@ def test_every_format_imported_over_grpc_signs_in_before_and_after_a_restart(sto
 
 
 def import_file(names):
-    lines = [{"type": "header", "format": "loginprofiled-export", "version": 1}]
+    lines = [{"type": "header", "format": "loginprofiled-export", "version": 2}]
     for i, ((_, made), user) in enumerate(zip(HASHES, names)):
         lines.append({"type": "user", "user_name": user, "user_id": f"AIDA{i:017d}",
                       "path": "/", "create_date_ms": 1700000000000, "tags": []})
@@ -159,8 +159,11 @@ def import_file(names):
                       "previous_hashes": [], "password_reset_required": False,
                       "create_date_ms": 1700000000000, "password_set_ms": 1700000000000,
                       "version": 0})
-    lines.append({"type": "end", "users": len(names), "profiles": len(names), "policy": False})
-    return "".join(json.dumps(line) + "\n" for line in lines)
+    body = "".join(json.dumps(line) + "\n" for line in lines)
+    # The trailer: the counts and the SHA-256 of every line before it, as export writes it.
+    end = {"type": "end", "users": len(names), "profiles": len(names), "policy": False,
+           "sha256": hashlib.sha256(body.encode()).hexdigest()}
+    return body + json.dumps(end) + "\n"
 
 
 def test_every_format_imported_from_a_file_exports_verbatim_and_signs_in(store_args, tmp_path):

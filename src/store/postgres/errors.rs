@@ -1,10 +1,13 @@
-//! What a failed statement means: the database unreachable, a conflict worth retrying, a
-//! constraint that answers the caller, or a fault.
+//! What a failed statement means, decided here once: a conflict worth retrying, a constraint
+//! that answers the caller, a transient fault of the database (UNAVAILABLE: retry later), or a
+//! bug (INTERNAL). Also which faults leave the connection unusable, and which calls are tried
+//! again.
 
 use std::{future::Future, time::Duration};
 
 use rand::Rng as _;
 
+use super::link::Link;
 use crate::store::{StoreResult, Unavailable};
 
 /// Attempts of one operation that hit a serialization failure or a deadlock.
@@ -30,60 +33,111 @@ pub(super) fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
     code(error).as_deref() == Some("23503")
 }
 
-/// Serialization failure (40001) or deadlock (40P01): the same operation may succeed if tried
-/// again.
-fn is_retryable(error: &sqlx::Error) -> bool {
-    matches!(code(error).as_deref(), Some("40001" | "40P01"))
+/// What a driver error says about the database, from the caller's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Serialization failure (40001) or deadlock (40P01): the same operation may succeed if
+    /// tried again at once; past the bounded retries, transient.
+    Conflict,
+    /// The connection is gone or the server is going away (I/O and TLS errors, SQLSTATE class
+    /// 08, 57P01-57P03): whether a write in flight committed cannot be known.
+    ConnectionLost,
+    /// The session is read-only (25006): a primary demoted by a failover, or a database set
+    /// read-only. The statement was refused, so nothing was written.
+    ReadOnly,
+    /// The database is there but could not do it now: statement or lock timeout (57014,
+    /// 55P03), too many connections or other exhausted resources (class 53), no free pooled
+    /// connection in time.
+    Busy,
+    /// Anything else: a bug (ours, or a schema not as expected).
+    Bug,
 }
 
-/// True when the error means the database cannot be reached or is going away, rather than that
-/// it refused this operation: no connection could be had in time, the connection broke, or the
-/// server is shutting down or not accepting connections.
-pub(super) fn is_unreachable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(_) => code(error).is_some_and(|code| {
-            // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now;
-            // 53300: too many connections. (Refusals while connecting, such as a database
-            // that no longer allows connections, come through `acquire_error`.)
-            code.starts_with("08") || matches!(code.as_str(), "57P01" | "57P02" | "57P03" | "53300")
-        }),
-        _ => false,
+impl Fault {
+    /// Classifies a driver error.
+    pub fn of(error: &sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
+                Self::ConnectionLost
+            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Self::Busy,
+            sqlx::Error::Database(_) => match code(error).as_deref() {
+                Some("40001" | "40P01") => Self::Conflict,
+                Some("25006") => Self::ReadOnly,
+                Some("57P01" | "57P02" | "57P03") => Self::ConnectionLost,
+                Some(code) if code.starts_with("08") => Self::ConnectionLost,
+                Some("57014" | "55P03") => Self::Busy,
+                Some(code) if code.starts_with("53") => Self::Busy,
+                _ => Self::Bug,
+            },
+            _ => Self::Bug,
+        }
+    }
+
+    /// True for every fault but a bug: the caller may retry later.
+    pub fn is_transient(self) -> bool {
+        self != Self::Bug
     }
 }
 
-/// Turns a driver error into a store error, marking those that mean "unreachable".
+/// Turns a driver error into a store error, marking the transient ones [`Unavailable`].
 pub(super) fn store_error(error: sqlx::Error, what: &'static str) -> anyhow::Error {
-    if is_unreachable(&error) {
+    if Fault::of(&error).is_transient() {
         anyhow::Error::new(error).context(what).context(Unavailable)
     } else {
         anyhow::Error::new(error).context(what)
     }
 }
 
-/// A failure to get a connection: always "unreachable".
+/// A failure to get a connection: always transient.
 pub(super) fn acquire_error(error: sqlx::Error) -> anyhow::Error {
     anyhow::Error::new(error)
         .context("getting a database connection")
         .context(Unavailable)
 }
 
-/// Runs `op` until it succeeds or fails with something other than a serialization failure or a
-/// deadlock, at most [`ATTEMPTS`] times, pausing a jittered, growing time between attempts.
-pub(super) async fn retrying<T, F, Fut>(what: &'static str, mut op: F) -> StoreResult<T>
+/// Whether an operation may be run again after its outcome became unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Idempotence {
+    /// A read: tried once more, on a fresh connection, after a lost connection.
+    Read,
+    /// A write: never tried again once it may have reached the database (the commit may have
+    /// happened); only after a refusal that says nothing was written (read-only, a conflict).
+    Write,
+}
+
+/// Runs `op` until it succeeds or fails for good: serialization failures and deadlocks are
+/// retried at most [`ATTEMPTS`] times with a jittered, growing pause; a read-only answer (any
+/// operation) or a lost connection (reads only) once, on a fresh connection. Connections that
+/// answered read-only or were lost are not used again.
+pub(super) async fn retrying<T, F, Fut>(
+    link: &Link,
+    idempotence: Idempotence,
+    what: &'static str,
+    mut op: F,
+) -> StoreResult<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
     let mut pause = BACKOFF;
+    let mut fresh_retry_left = true;
     for attempt in 1.. {
-        match op().await {
+        let error = match op().await {
             Ok(value) => return Ok(value),
-            Err(Failure::Sql(error)) if is_retryable(&error) && attempt < ATTEMPTS => {
+            Err(Failure::Sql(error)) => error,
+            Err(Failure::Acquire(error)) => {
+                if matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) {
+                    // Perhaps only a busy pool; the next call finds out with one connection.
+                    link.suspect();
+                }
+                return Err(acquire_error(error));
+            }
+            Err(failure) => return Err(failure.into_store_error(what)),
+        };
+        let fault = Fault::of(&error);
+        let again = match fault {
+            Fault::Conflict if attempt < ATTEMPTS => {
                 tracing::debug!(
                     what,
                     attempt,
@@ -92,12 +146,27 @@ where
                 let jitter = rand::rng().random_range(0..=pause.as_micros() as u64);
                 tokio::time::sleep(pause + Duration::from_micros(jitter)).await;
                 pause *= 2;
+                true
             }
-            Err(Failure::Sql(error)) if is_retryable(&error) => {
+            Fault::Conflict => {
                 return Err(store_error(error, what)
                     .context(format!("still conflicting after {ATTEMPTS} attempts")));
             }
-            Err(failure) => return Err(failure.into_store_error(what)),
+            Fault::ReadOnly => {
+                link.distrust_existing();
+                std::mem::take(&mut fresh_retry_left)
+            }
+            Fault::ConnectionLost => {
+                link.lost();
+                idempotence == Idempotence::Read && std::mem::take(&mut fresh_retry_left)
+            }
+            Fault::Busy | Fault::Bug => false,
+        };
+        if !again {
+            return Err(store_error(error, what));
+        }
+        if fault != Fault::Conflict {
+            tracing::debug!(what, ?fault, "trying once more on a fresh connection");
         }
     }
     unreachable!("the loop returns")
@@ -108,6 +177,8 @@ where
 pub(super) enum Failure {
     /// No connection could be had.
     Acquire(sqlx::Error),
+    /// The database is known to be down and did not come back (already marked Unavailable).
+    Down(anyhow::Error),
     /// A statement failed.
     Sql(sqlx::Error),
     /// A stored row could not be read back as a record.
@@ -120,7 +191,7 @@ impl Failure {
         match self {
             Self::Sql(error) => store_error(error, what),
             Self::Acquire(error) => acquire_error(error),
-            Self::Other(error) => error.context(what),
+            Self::Down(error) | Self::Other(error) => error.context(what),
         }
     }
 }
@@ -138,111 +209,4 @@ impl From<anyhow::Error> for Failure {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unreachable_errors_are_marked_and_others_are_not() {
-        let timed_out = store_error(sqlx::Error::PoolTimedOut, "reading a user");
-        assert!(timed_out.downcast_ref::<Unavailable>().is_some());
-        let reset = store_error(
-            sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()),
-            "reading a user",
-        );
-        assert!(reset.downcast_ref::<Unavailable>().is_some());
-        let decode = store_error(sqlx::Error::RowNotFound, "reading a user");
-        assert!(decode.downcast_ref::<Unavailable>().is_none());
-        // Context added on top keeps the mark findable.
-        let wrapped = timed_out.context("more context");
-        assert!(wrapped.downcast_ref::<Unavailable>().is_some());
-    }
-
-    /// A database error with a given SQLSTATE, as the driver would hand it over.
-    #[derive(Debug, thiserror::Error)]
-    #[error("simulated database error {0}")]
-    struct Coded(&'static str);
-
-    impl sqlx::error::DatabaseError for Coded {
-        fn message(&self) -> &str {
-            "simulated"
-        }
-        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
-            Some(self.0.into())
-        }
-        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-            self
-        }
-        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
-            self
-        }
-        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
-            self
-        }
-        fn kind(&self) -> sqlx::error::ErrorKind {
-            sqlx::error::ErrorKind::Other
-        }
-    }
-
-    fn coded(code: &'static str) -> Failure {
-        Failure::Sql(sqlx::Error::Database(Box::new(Coded(code))))
-    }
-
-    #[tokio::test]
-    async fn deadlocks_and_serialization_failures_are_retried_then_given_up() {
-        for code in ["40001", "40P01"] {
-            // Two conflicts, then success: the caller sees only the success.
-            let mut calls = 0;
-            let result = retrying("x", || {
-                calls += 1;
-                let outcome = if calls <= 2 {
-                    Err(coded(code))
-                } else {
-                    Ok(calls)
-                };
-                async move { outcome }
-            })
-            .await;
-            assert_eq!(result.unwrap(), 3);
-            // Always conflicting: a bounded number of attempts, then an error that is not
-            // "unavailable" (ServiceFailure).
-            let mut calls = 0;
-            let result: StoreResult<()> = retrying("x", || {
-                calls += 1;
-                async { Err(coded(code)) }
-            })
-            .await;
-            let error = result.unwrap_err();
-            assert_eq!(calls, ATTEMPTS);
-            assert!(error.downcast_ref::<Unavailable>().is_none());
-            assert!(
-                format!("{error:#}").contains("still conflicting"),
-                "{error:#}"
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn a_server_shutting_down_is_unavailable_and_a_constraint_is_not() {
-        let shutdown: StoreResult<()> = retrying("x", || async { Err(coded("57P01")) }).await;
-        assert!(
-            shutdown
-                .unwrap_err()
-                .downcast_ref::<Unavailable>()
-                .is_some()
-        );
-        let unique: StoreResult<()> = retrying("x", || async { Err(coded("23505")) }).await;
-        assert!(unique.unwrap_err().downcast_ref::<Unavailable>().is_none());
-    }
-
-    #[tokio::test]
-    async fn a_non_retryable_failure_is_not_retried() {
-        let mut calls = 0;
-        let result: StoreResult<()> = retrying("x", || {
-            calls += 1;
-            async { Err(Failure::Sql(sqlx::Error::RowNotFound)) }
-        })
-        .await;
-        assert!(result.is_err());
-        assert_eq!(calls, 1);
-    }
-}
+mod tests;

@@ -7,16 +7,16 @@ use sqlx::Row as _;
 
 use super::{
     super::{Import, Snapshot, SnapshotUser},
-    DeleteProfile, DeleteUser, Failure, InsertProfile, InsertUser, LOCKOUT_COLUMNS, LockoutRecord,
+    DeleteProfile, DeleteUser, InsertProfile, InsertUser, LOCKOUT_COLUMNS, LockoutRecord,
     LockoutUpdate, POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, ProfileLookup,
     ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, USER_COLUMNS, UserPage,
-    UserRecord, is_foreign_key_violation, profile_lookup_sql, retrying, rows, stamp_last_use,
+    UserRecord, is_foreign_key_violation, profile_lookup_sql, rows, stamp_last_use,
 };
 
 #[async_trait]
 impl Store for PgStore {
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
-        retrying("inserting a user", || async {
+        self.write("inserting a user", || async {
             let mut conn = self.conn().await?;
             // The primary key decides between racing inserts of one name, in any process.
             let inserted = sqlx::query(
@@ -43,7 +43,7 @@ impl Store for PgStore {
     }
 
     async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>> {
-        retrying("reading a user", || async {
+        self.read("reading a user", || async {
             let mut conn = self.conn().await?;
             let row = sqlx::query(&format!(
                 "SELECT {USER_COLUMNS} FROM users u WHERE u.user_key = $1"
@@ -57,7 +57,7 @@ impl Store for PgStore {
     }
 
     async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser> {
-        retrying("deleting a user", || async {
+        self.write("deleting a user", || async {
             let mut conn = self.conn().await?;
             // One statement: the user goes (with its lockout state) only while it has no
             // profile. A profile inserted concurrently fails the foreign key instead.
@@ -99,7 +99,7 @@ impl Store for PgStore {
         limit: usize,
     ) -> StoreResult<UserPage> {
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        retrying("listing users", || async {
+        self.read("listing users", || async {
             let mut conn = self.conn().await?;
             let found = sqlx::query(&format!(
                 "SELECT u.user_key, {USER_COLUMNS} FROM users u \
@@ -133,21 +133,21 @@ impl Store for PgStore {
         expected: &UserRecord,
         user: UserRecord,
     ) -> StoreResult<ReplaceUser> {
-        retrying("replacing a user", || {
+        self.write("replacing a user", || {
             self.replace_user_once(key, new_key, expected, &user)
         })
         .await
     }
 
     async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()> {
-        retrying("recording a sign-in", || async {
+        self.write("recording a sign-in", || async {
             stamp_last_use(&mut *self.conn().await?, key, at_ms).await
         })
         .await
     }
 
     async fn profile(&self, key: &str) -> StoreResult<ProfileLookup> {
-        retrying("reading a login profile", || async {
+        self.read("reading a login profile", || async {
             let mut conn = self.conn().await?;
             let row = sqlx::query(&profile_lookup_sql())
                 .bind(key)
@@ -169,7 +169,7 @@ impl Store for PgStore {
         &self,
         key: &str,
     ) -> StoreResult<(ProfileLookup, Option<PolicyRecord>)> {
-        retrying(
+        self.read(
             "reading a login profile and the password policy",
             || async {
                 let mut conn = self.conn().await?;
@@ -211,7 +211,7 @@ impl Store for PgStore {
         key: &str,
         profile: ProfileRecord,
     ) -> StoreResult<InsertProfile> {
-        retrying("inserting a login profile", || async {
+        self.write("inserting a login profile", || async {
             let mut conn = self.conn().await?;
             // The primary key allows one profile per user; the foreign key refuses one whose
             // user was deleted meanwhile.
@@ -258,7 +258,7 @@ impl Store for PgStore {
         expected_version: u64,
         profile: ProfileRecord,
     ) -> StoreResult<ReplaceProfile> {
-        retrying("replacing a login profile", || {
+        self.write("replacing a login profile", || {
             self.replace_profile_once(key, expected_version, &profile)
         })
         .await
@@ -276,7 +276,7 @@ impl Store for PgStore {
     }
 
     async fn delete_profile(&self, key: &str) -> StoreResult<DeleteProfile> {
-        retrying("deleting a login profile", || async {
+        self.write("deleting a login profile", || async {
             let mut conn = self.conn().await?;
             let row = sqlx::query(
                 "WITH deleted AS (DELETE FROM login_profiles WHERE user_key = $1 RETURNING 1) \
@@ -301,7 +301,7 @@ impl Store for PgStore {
     }
 
     async fn policy(&self) -> StoreResult<Option<PolicyRecord>> {
-        retrying("reading the password policy", || async {
+        self.read("reading the password policy", || async {
             let mut conn = self.conn().await?;
             let row = sqlx::query(&format!(
                 "SELECT {POLICY_COLUMNS} FROM account_password_policy"
@@ -314,7 +314,7 @@ impl Store for PgStore {
     }
 
     async fn put_policy(&self, policy: PolicyRecord) -> StoreResult<()> {
-        retrying("storing the password policy", || async {
+        self.write("storing the password policy", || async {
             let mut conn = self.conn().await?;
             let upsert = format!(
                 "INSERT INTO account_password_policy (singleton, {POLICY_COLUMNS}) \
@@ -339,7 +339,7 @@ impl Store for PgStore {
     }
 
     async fn delete_policy(&self) -> StoreResult<bool> {
-        retrying("deleting the password policy", || async {
+        self.write("deleting the password policy", || async {
             let mut conn = self.conn().await?;
             let deleted = sqlx::query("DELETE FROM account_password_policy")
                 .execute(&mut *conn)
@@ -354,7 +354,7 @@ impl Store for PgStore {
         key: &str,
         update: LockoutUpdate<'_>,
     ) -> StoreResult<(LockoutRecord, LockoutRecord)> {
-        retrying("updating a lockout state", || {
+        self.write("updating a lockout state", || {
             self.update_lockout_once(key, None, None, update)
         })
         .await
@@ -368,14 +368,14 @@ impl Store for PgStore {
         update: LockoutUpdate<'_>,
     ) -> StoreResult<(LockoutRecord, LockoutRecord)> {
         // One statement on the common path: the lockout swap and the last-use stamp together.
-        retrying("settling a sign-in attempt", || {
+        self.write("settling a sign-in attempt", || {
             self.update_lockout_once(key, Some(expected), signed_in_at_ms, update)
         })
         .await
     }
 
     async fn lockout(&self, key: &str) -> StoreResult<LockoutRecord> {
-        retrying("reading a lockout state", || async {
+        self.read("reading a lockout state", || async {
             let mut conn = self.conn().await?;
             let row = sqlx::query(&format!(
                 "SELECT {LOCKOUT_COLUMNS} FROM lockouts WHERE user_key = $1"
@@ -391,7 +391,7 @@ impl Store for PgStore {
     }
 
     async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize> {
-        retrying("pruning lockout states", || async {
+        self.write("pruning lockout states", || async {
             let mut conn = self.conn().await?;
             // One DELETE: a row updated meanwhile is checked again against the condition
             // (READ COMMITTED re-reads it) and kept if it no longer qualifies.
@@ -425,22 +425,18 @@ impl Store for PgStore {
     }
 
     async fn count_hash_identifiers(&self) -> StoreResult<BTreeMap<String, u64>> {
-        retrying("counting password hashes by scheme", || {
+        self.read("counting password hashes by scheme", || {
             self.count_hash_identifiers_once()
         })
         .await
     }
 
     async fn import(&self, snapshot: Snapshot) -> StoreResult<Import> {
-        retrying("importing a snapshot", || self.import_once(&snapshot)).await
+        self.write("importing a snapshot", || self.import_once(&snapshot))
+            .await
     }
 
     async fn check(&self) -> StoreResult<()> {
-        retrying("probing the database", || async {
-            let mut conn = self.conn().await?;
-            sqlx::query("SELECT 1").execute(&mut *conn).await?;
-            Ok::<_, Failure>(())
-        })
-        .await
+        self.link.probe().await
     }
 }

@@ -77,6 +77,13 @@ impl SledStore {
             return Ok(checked);
         }
         anyhow::ensure!(
+            !checked.inspection.importing,
+            "not accepting: an import into the store in {} did not finish, and serving part of \
+             it would lose the rest without a word. Remove the data directory and run the \
+             import again",
+            dir.display()
+        );
+        anyhow::ensure!(
             checked.inspection.loss_can_be_accepted(),
             "not accepting: some records of the store in {} cannot be read or break its \
              invariants, and accepting would serve them\n{}{}",

@@ -4,7 +4,16 @@
 //! (the ledger's `importing`), the last writes the policy and counts the records. A store that
 //! stops between them still has `importing` set and is refused at open; acknowledged writes
 //! meanwhile are refused (see [`ledger::record`]).
+//!
+//! The ledger lives in sled's log, which a damaged store may lose the end of, and which `check
+//! --accept-loss` rebuilds. So the import is also marked outside sled, by a file
+//! ([`MARKER`]) made durable after the claim and before the first record is written, and
+//! removed only once the last one is durable: while it exists, `serve` and `check
+//! --accept-loss` refuse the store.
 
+use std::{fs::File, io, path::Path};
+
+use anyhow::Context as _;
 use prost::Message;
 
 use super::{
@@ -15,6 +24,24 @@ use crate::store::{Import, Snapshot, SnapshotUser, StoreResult};
 
 /// Users (with their profiles) written per batch.
 const BATCH: usize = 10_000;
+/// The file in the data directory that says an import into it has not finished.
+pub(super) const MARKER: &str = "IMPORTING";
+
+/// Whether the data directory `dir` holds an import's marker.
+pub(super) fn marked(dir: &Path) -> bool {
+    dir.join(MARKER).exists()
+}
+
+/// Makes (`present`) or removes the marker in `dir`, durably: the directory is synced.
+fn set_marker(dir: &Path, present: bool) -> io::Result<()> {
+    let path = dir.join(MARKER);
+    if present {
+        File::create(&path)?.sync_all()?;
+    } else {
+        std::fs::remove_file(&path)?;
+    }
+    File::open(dir)?.sync_all()
+}
 
 impl SledStore {
     /// Blocks.
@@ -22,6 +49,8 @@ impl SledStore {
         if !self.claim_for_import()? {
             return Ok(Import::NotEmpty);
         }
+        // After the claim (a store that was not empty is never marked), before any record.
+        set_marker(&self.dir, true).context("marking the store as being imported into")?;
         for users in snapshot.users.chunks(BATCH) {
             self.write_batch(users)?;
         }
@@ -43,6 +72,8 @@ impl SledStore {
             }
             Ok(((), Some(change)))
         })?;
+        // The last write was acknowledged, so it is durable: the import is whole.
+        set_marker(&self.dir, false).context("removing the import marker")?;
         Ok(Import::Imported)
     }
 

@@ -15,7 +15,7 @@ use sled::Transactional as _;
 use super::{
     SledStore,
     commit::Committer,
-    ledger,
+    import, ledger,
     mark::{self, Mark, MarkFile, MarkRead},
     survey::{Problems, Survey},
 };
@@ -49,6 +49,9 @@ pub struct Inspection {
     pub survey: Survey,
     /// Everything wrong, the mark's verdict first.
     pub problems: Problems,
+    /// An import into the store did not finish: part of what it imported is there, and
+    /// only running the import again (into an empty directory) makes it whole.
+    pub importing: bool,
     mark_read: MarkRead,
 }
 
@@ -176,7 +179,10 @@ impl SledStore {
         if let Some(problem) = mark_problem(&mark_read, ledger.as_ref(), origin) {
             problems.push(problem);
         }
-        if ledger.as_ref().is_some_and(|l| l.importing) {
+        let importing = ledger.as_ref().is_some_and(|l| l.importing)
+            || import::marked(dir)
+            || import::marked(named);
+        if importing {
             problems.push(
                 "an import into this store did not finish: it holds part of what was imported. \
                  Remove the data directory and run the import again"
@@ -196,6 +202,7 @@ impl SledStore {
             ledger,
             survey,
             problems,
+            importing,
             mark_read,
         };
         Ok((db, inspection))
@@ -250,6 +257,7 @@ impl SledStore {
             lockouts: db.open_tree("lockouts")?,
             ledger: db.open_tree(ledger::TREE)?,
             committer: Arc::new(Committer::new(db.clone(), dir, mark, durable)?),
+            dir: Arc::new(dir.to_owned()),
             db,
             failed: Arc::new(AtomicBool::new(false)),
         })
@@ -331,9 +339,10 @@ fn store_id(ledger: &LedgerRecord) -> anyhow::Result<[u8; 16]> {
 
 impl Inspection {
     /// Whether `check --accept-loss` can make this store servable: every record reads and
-    /// keeps the invariants, only the account of acknowledged writes disagrees.
+    /// keeps the invariants, only the account of acknowledged writes disagrees, and no import
+    /// was left half done (serving part of an import would lose the rest without a word).
     pub fn loss_can_be_accepted(&self) -> bool {
-        self.survey.problems.is_empty()
+        self.survey.problems.is_empty() && !self.importing
     }
 }
 

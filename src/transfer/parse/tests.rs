@@ -24,8 +24,9 @@ fn end(users: u64, profiles: u64, policy: bool) -> String {
 
 const POLICY: &str = r#"{"type":"policy","minimum_password_length":12,"require_symbols":true,"require_numbers":false,"require_uppercase_characters":false,"require_lowercase_characters":false,"allow_users_to_change_password":true,"max_password_age":90}"#;
 
+/// Parses a version 1 export (no checksum), as `--accept-export-without-checksum` does.
 fn parse_lines(lines: &[String]) -> anyhow::Result<Snapshot> {
-    parse(lines.join("\n").as_bytes())
+    parse(lines.join("\n").as_bytes(), Trailer::MayLackChecksum).map(|c| c.snapshot)
 }
 
 fn error(lines: &[String]) -> String {
@@ -152,8 +153,8 @@ fn every_misplaced_or_doubled_line_is_refused_with_its_number() {
             "line 1: the format",
         ),
         (
-            vec![r#"{"type":"header","format":"loginprofiled-export","version":2}"#.to_owned()],
-            "line 1: format version 2",
+            vec![r#"{"type":"header","format":"loginprofiled-export","version":3}"#.to_owned()],
+            "line 1: format version 3",
         ),
     ];
     for (lines, expected) in cases {
@@ -242,4 +243,53 @@ fn a_hash_past_the_cost_bounds_is_refused_with_its_line() {
         got.contains("not a password hash in a supported format"),
         "{got}"
     );
+}
+
+/// `lines` as a version 2 export: the header says 2 and the end line carries the SHA-256 of
+/// every line before it.
+fn signed(lines: &[String]) -> Vec<String> {
+    let mut lines = lines.to_vec();
+    lines[0] = lines[0].replace("\"version\":1", "\"version\":2");
+    let (end, before) = lines.split_last_mut().unwrap();
+    let mut digest = Sha256::new();
+    for line in before.iter() {
+        digest.update(line.as_bytes());
+        digest.update(b"\n");
+    }
+    let sha256 = hex::encode(digest.finalize());
+    *end = format!("{},\"sha256\":\"{sha256}\"}}", end.trim_end_matches('}'));
+    lines
+}
+
+fn checked(lines: &[String]) -> anyhow::Result<Checked> {
+    parse(lines.join("\n").as_bytes(), Trailer::Checked)
+}
+
+#[test]
+fn a_checksum_that_agrees_is_accepted_and_one_changed_byte_is_refused() {
+    let good = signed(&valid());
+    assert!(checked(&good).unwrap().checksum_verified);
+    let mut changed = good.clone();
+    changed[1] = changed[1].replace("\"create_date_ms\":5", "\"create_date_ms\":6");
+    let error = format!("{:#}", checked(&changed).unwrap_err());
+    assert!(error.starts_with("line 6: the SHA-256"), "{error}");
+}
+
+#[test]
+fn a_version_1_export_is_refused_unless_accepted_and_a_version_2_one_needs_its_checksum() {
+    let error = format!("{:#}", checked(&valid()).unwrap_err());
+    assert!(
+        error.contains("--accept-export-without-checksum"),
+        "{error}"
+    );
+    let accepted = parse(valid().join("\n").as_bytes(), Trailer::MayLackChecksum).unwrap();
+    assert!(!accepted.checksum_verified);
+    // A version 2 file whose checksum was taken off is refused even so.
+    let mut stripped = valid();
+    stripped[0] = stripped[0].replace("\"version\":1", "\"version\":2");
+    let error = format!(
+        "{:#}",
+        parse(stripped.join("\n").as_bytes(), Trailer::MayLackChecksum).unwrap_err()
+    );
+    assert!(error.contains("carries no sha256"), "{error}");
 }

@@ -7,6 +7,9 @@ use std::time::Duration;
 use loginprofiled::store::{DatabaseUrl, PgConfig};
 use sqlx::{Connection as _, PgConnection};
 
+/// The schema the tables are in, as `serve` makes it by default.
+pub const SCHEMA: &str = "loginprofiled";
+
 /// Where test databases are made when `LOGINPROFILED_TEST_DATABASE_URL` is not set.
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -86,11 +89,17 @@ impl TestDb {
 
     /// The store configuration of this database, with short timeouts.
     pub fn config(&self) -> PgConfig {
+        Self::config_for_url(&self.url)
+    }
+
+    /// The store configuration the tests use, for the database at `url`.
+    pub fn config_for_url(url: &str) -> PgConfig {
         PgConfig {
-            url: DatabaseUrl::parse(&self.url).unwrap(),
+            url: DatabaseUrl::parse(url).unwrap(),
             max_connections: 8,
             connect_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(5),
+            schema: SCHEMA.to_owned(),
         }
     }
 }
@@ -113,7 +122,7 @@ pub fn with_database(url: &str, name: &str) -> String {
 
 /// Runs one statement on the admin database, on a thread and runtime of its own (so that it
 /// works from async tests and from `Drop` alike).
-fn admin(sql: &str) {
+pub fn admin(sql: &str) {
     let sql = sql.to_owned();
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()

@@ -74,11 +74,13 @@ async fn a_stored_hash_past_the_bounds_fails_its_user_only_and_the_process_lives
         "m=1,t=0,p=0",
     ] {
         let hostile = format!("$argon2id$v=19${params}$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA");
-        sqlx::query("UPDATE login_profiles SET password_hash = $1 WHERE user_key = 'hostile'")
-            .bind(&hostile)
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE loginprofiled.login_profiles SET password_hash = $1 WHERE user_key = 'hostile'",
+        )
+        .bind(&hostile)
+        .execute(&mut conn)
+        .await
+        .unwrap();
         let status = verify(server.channel(), "Hostile", "Hostile-password-1")
             .await
             .unwrap_err();

@@ -8,7 +8,7 @@ use std::{
 };
 
 use loginprofiled::{
-    grpc::proto::CreateUserRequest,
+    grpc::proto::{CreateUserRequest, GetUserRequest},
     store::{DatabaseUrl, PgConfig},
 };
 use tokio::{
@@ -19,6 +19,7 @@ use tonic::Code;
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
+use tonic_types::StatusExt as _;
 
 use super::not_on_postgres;
 use crate::{
@@ -80,7 +81,7 @@ async fn forward(listener: TcpListener, target: SocketAddr) {
     }
 }
 
-async fn health(app: &TestApp) -> ServingStatus {
+pub(super) async fn health(app: &TestApp) -> ServingStatus {
     HealthClient::new(app.channel.clone())
         .check(HealthCheckRequest {
             service: String::new(),
@@ -91,7 +92,7 @@ async fn health(app: &TestApp) -> ServingStatus {
         .status()
 }
 
-async fn wait_for_health(app: &TestApp, wanted: ServingStatus, within: Duration) {
+pub(super) async fn wait_for_health(app: &TestApp, wanted: ServingStatus, within: Duration) {
     let deadline = Instant::now() + within;
     while health(app).await != wanted {
         assert!(Instant::now() < deadline, "health never turned {wanted:?}");
@@ -99,7 +100,7 @@ async fn wait_for_health(app: &TestApp, wanted: ServingStatus, within: Duration)
     }
 }
 
-fn create(name: &str) -> CreateUserRequest {
+pub(super) fn create(name: &str) -> CreateUserRequest {
     CreateUserRequest {
         user_name: name.to_owned(),
         ..Default::default()
@@ -139,7 +140,11 @@ async fn an_unreachable_database_gives_unavailable_and_not_serving_until_it_retu
     let status = app.users().create_user(create("during")).await.unwrap_err();
     let failed_after = started.elapsed();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-    assert_eq!(reason(&status), "ServiceFailure");
+    assert_eq!(reason(&status), "ServiceUnavailable");
+    assert!(
+        status.get_error_details().retry_info().is_some(),
+        "{status:?}"
+    );
     assert!(
         failed_after < Duration::from_secs(4),
         "took {failed_after:?}"
@@ -153,20 +158,42 @@ async fn an_unreachable_database_gives_unavailable_and_not_serving_until_it_retu
     .await;
     assert_eq!(reply.status, 503, "{reply:?}");
     assert!(
-        reply.body.contains("<Code>ServiceFailure</Code>"),
+        reply.body.contains("<Code>ServiceUnavailable</Code>"),
         "{reply:?}"
     );
-    wait_for_health(&app, ServingStatus::NotServing, Duration::from_secs(10)).await;
+    assert_eq!(reply.header("retry-after"), Some("1"), "{reply:?}");
+    wait_for_health(&app, ServingStatus::NotServing, Duration::from_secs(2)).await;
+    let not_serving_after = started.elapsed();
+
+    // Known down: every call answers at once instead of waiting for the connect timeout.
+    let mut slowest = Duration::ZERO;
+    for i in 0..20 {
+        let call = Instant::now();
+        let status = if i % 2 == 0 {
+            app.users().create_user(create("during")).await.unwrap_err()
+        } else {
+            app.users()
+                .get_user(GetUserRequest {
+                    user_name: "before".into(),
+                })
+                .await
+                .unwrap_err()
+        };
+        slowest = slowest.max(call.elapsed());
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    }
+    assert!(slowest < Duration::from_millis(100), "took {slowest:?}");
     eprintln!(
-        "cut: UNAVAILABLE after {failed_after:?}, NOT_SERVING after {:?}",
-        started.elapsed()
+        "cut: UNAVAILABLE after {failed_after:?}, NOT_SERVING after {not_serving_after:?}, \
+         then 20 calls answered within {slowest:?} each"
     );
 
     let restored = Instant::now();
     proxy.restore().await;
-    wait_for_health(&app, ServingStatus::Serving, Duration::from_secs(15)).await;
-    eprintln!("restored: SERVING again after {:?}", restored.elapsed());
+    // The first call after the database is back succeeds, health or not.
     app.users().create_user(create("after")).await.unwrap();
+    wait_for_health(&app, ServingStatus::Serving, Duration::from_secs(2)).await;
+    eprintln!("restored: SERVING again after {:?}", restored.elapsed());
     let reply = send(
         app.http_addr,
         "GET",
@@ -178,7 +205,7 @@ async fn an_unreachable_database_gives_unavailable_and_not_serving_until_it_retu
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_statement_stuck_behind_a_lock_is_cancelled_by_the_statement_timeout() {
+async fn a_statement_stuck_behind_a_lock_is_cancelled_by_the_statement_timeout_as_unavailable() {
     use sqlx::Connection as _;
     if not_on_postgres() {
         return;
@@ -196,7 +223,7 @@ async fn a_statement_stuck_behind_a_lock_is_cancelled_by_the_statement_timeout()
     // Another session holds alice's row locked and never lets go (until the test ends).
     let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
     sqlx::query("BEGIN").execute(&mut other).await.unwrap();
-    sqlx::query("SELECT 1 FROM users WHERE user_key = 'alice' FOR UPDATE")
+    sqlx::query("SELECT 1 FROM loginprofiled.users WHERE user_key = 'alice' FOR UPDATE")
         .execute(&mut other)
         .await
         .unwrap();
@@ -211,8 +238,12 @@ async fn a_statement_stuck_behind_a_lock_is_cancelled_by_the_statement_timeout()
     request.set_timeout(Duration::from_secs(5));
     let status = app.users().update_user(request).await.unwrap_err();
     let took = started.elapsed();
-    assert_eq!(status.code(), Code::Internal, "{status:?}");
-    assert_eq!(reason(&status), "ServiceFailure");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(reason(&status), "ServiceUnavailable");
+    assert!(
+        status.get_error_details().retry_info().is_some(),
+        "{status:?}"
+    );
     assert!(
         took >= Duration::from_millis(400) && took < Duration::from_secs(3),
         "took {took:?}"
