@@ -15,8 +15,8 @@ use loginprofiled::{
 use tonic::Code;
 
 use crate::{
-    helpers::{TEST_COST, TestApp, assert_error, spawn_app, spawn_app_with, tokens_with},
-    login_profiles::{user, verify},
+    helpers::{TEST_COST, TestApp, assert_error, spawn_app, spawn_app_with, tokens_with, user},
+    login_profiles::verify,
     policy::set_policy,
 };
 
