@@ -9,16 +9,19 @@ use crate::{
     access::{Scope, Tokens},
     domain::LockoutRule,
     password::{HashCost, PoolSize},
+    screening::Screening,
     store::PgConfig,
     tls::Tls,
 };
 
+mod blocklist_args;
 mod bounds;
 mod database;
 mod listen;
 mod store_args;
 mod transport;
 
+pub use blocklist_args::{BlocklistCommand, BuildArgs, CheckListArgs};
 pub use database::{DEFAULT_DATA_DIR, DatabaseArgs, SecretArg};
 pub use listen::ListenAddr;
 use listen::parse_http_listen;
@@ -60,6 +63,9 @@ pub enum Command {
     /// Applies the pending PostgreSQL schema migrations and exits (e.g. as a Kubernetes Job
     /// before a rollout). `serve` applies them too.
     Migrate(MigrateArgs),
+    /// Compiles password blocklists, and checks a password against them, without a server.
+    #[command(subcommand)]
+    Blocklist(BlocklistCommand),
 }
 
 /// Flags of `check`.
@@ -88,6 +94,13 @@ pub enum TokenCommand {
         #[arg(long = "scope", required = true, value_enum)]
         scopes: Vec<Scope>,
     },
+}
+
+/// `--password-screening`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -209,6 +222,29 @@ pub struct ServeArgs {
     /// mode 0600), written before each reply. It is always logged on the `audit` target.
     #[arg(long, env = "LOGINPROFILED_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
+
+    /// Refuse new passwords that are on a blocklist or based on the user name or account ID
+    /// (`on`), or accept exactly what IAM accepts (`off`). A right password found on a list at
+    /// sign-in marks the profile PasswordResetRequired.
+    #[arg(
+        long,
+        env = "LOGINPROFILED_PASSWORD_SCREENING",
+        value_enum,
+        default_value = "on"
+    )]
+    pub password_screening: Switch,
+
+    /// A blocklist besides the built-in one: compiled (`blocklist build`), Pwned Passwords
+    /// SHA-1 (`HASH[:COUNT]` lines) or plain text (one password a line, any case), told apart by
+    /// content. Repeat for several (comma-separated in the variable). Reloaded within 10 s of a
+    /// change.
+    #[arg(
+        long = "password-blocklist",
+        value_name = "FILE",
+        env = "LOGINPROFILED_PASSWORD_BLOCKLIST",
+        value_delimiter = ','
+    )]
+    pub password_blocklist: Vec<PathBuf>,
 }
 
 /// The validated configuration of `serve`.
@@ -240,6 +276,8 @@ pub struct ServeConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// The audit trail's file, if any.
     pub audit_log: Option<PathBuf>,
+    /// The password blocklists in force (off: none).
+    pub screening: Screening,
 }
 
 /// Bounds on what callers can make the server hold at once.
@@ -319,6 +357,7 @@ impl ServeArgs {
         let grace_period = problems.keep(duration("--grace-period", &self.grace_period));
         let lockout_base = problems.keep(duration("--lockout-base", &self.lockout_base));
         let lockout_max = problems.keep(duration("--lockout-max", &self.lockout_max));
+        let screening = problems.keep_all(self.screening());
         let lockout = match (lockout_base, lockout_max) {
             (Some(base), Some(max)) => problems.keep_all(self.lockout(base, max)),
             _ => None,
@@ -353,7 +392,7 @@ impl ServeArgs {
             (drain_delay, grace_period),
             lockout,
             (tls, health_listen, metrics_listen),
-            store,
+            (store, screening),
         ) {
             (
                 (Some(listen), Some(http_listen)),
@@ -364,7 +403,7 @@ impl ServeArgs {
                 (Some(drain_delay), Some(grace_period)),
                 Some(lockout),
                 (Some(tls), Some(health_listen), Some(metrics_listen)),
-                Some((data_dir, database)),
+                (Some((data_dir, database)), Some(screening)),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
                 http_listen,
@@ -384,8 +423,23 @@ impl ServeArgs {
                 health_listen,
                 metrics_listen,
                 audit_log: self.audit_log,
+                screening,
             }),
             _ => Err(ConfigErrors(problems.0)),
+        }
+    }
+}
+
+impl ServeArgs {
+    /// The blocklists, each file read now: one that cannot be read or is damaged is a problem.
+    fn screening(&self) -> Result<Screening, Vec<String>> {
+        match self.password_screening {
+            Switch::On => Screening::load(&self.password_blocklist),
+            Switch::Off if self.password_blocklist.is_empty() => Ok(Screening::off()),
+            Switch::Off => Err(vec![
+                "--password-blocklist is given with --password-screening off; screening off uses no list"
+                    .to_owned(),
+            ]),
         }
     }
 }

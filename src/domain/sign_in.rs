@@ -132,6 +132,11 @@ impl Service {
         attempt.signed_in(to_ms(now)).await?;
         let rules = Rules::from(policy);
         let mut password_reset_required = profile.password_reset_required;
+        let mut profile = profile;
+        if !password_reset_required && self.settings.screening.listed(password.expose()) {
+            profile = self.mark_compromised(&user, profile).await?;
+            password_reset_required = true;
+        }
         if verified.needs_rehash {
             password_reset_required |= self
                 .rehash(&user, &password, &profile, verified.scheme, &rules)
@@ -193,6 +198,7 @@ impl Service {
                 )));
             }
             rules.check(&new)?;
+            self.screen(&user, &new)?;
             if new.expose() == old.expose() {
                 return Err(IamError::PasswordPolicyViolation(
                     "Password should not be the same as the current password".to_owned(),
@@ -292,6 +298,48 @@ impl Service {
             .await?)
     }
 
+    /// Marks the profile PasswordResetRequired, durably, because its right password is now on
+    /// a blocklist; returns the profile as stored. Audited as `password_compromised`.
+    async fn mark_compromised(
+        &self,
+        user: &UserName,
+        profile: ProfileRecord,
+    ) -> Result<ProfileRecord, IamError> {
+        let marked = ProfileRecord {
+            password_reset_required: true,
+            version: profile.version + 1,
+            ..profile
+        };
+        let stored = match self
+            .store
+            .replace_profile(&user.key(), marked.version - 1, marked.clone())
+            .await?
+        {
+            ReplaceProfile::Replaced => marked,
+            // A concurrent write: mark whatever is current (and the re-hash waits for the next
+            // sign-in).
+            _ => {
+                self.replace_profile(user, |mut current| {
+                    current.password_reset_required = true;
+                    Ok(current)
+                })
+                .await?;
+                marked
+            }
+        };
+        meter::password_compromised();
+        tracing::info!(
+            "a password now on a blocklist was proven at sign-in; profile marked PasswordResetRequired"
+        );
+        self.audit.write(
+            Operation::VerifyPassword,
+            "password_compromised",
+            Some(user.as_str()),
+            "PasswordResetRequired",
+        )?;
+        Ok(stored)
+    }
+
     /// Replaces a hash made by another scheme or with other parameters by an argon2id hash with
     /// the configured ones; a concurrent change wins and makes this moot. A hash made elsewhere
     /// (imported) is replaced once, and as the password is known for this moment, it is held to
@@ -305,7 +353,8 @@ impl Service {
         from: Scheme,
         rules: &Rules,
     ) -> Result<bool, IamError> {
-        let weak = !from.is_native() && rules.check(password).is_err();
+        let weak = !from.is_native()
+            && (rules.check(password).is_err() || self.screen(user, password).is_err());
         let next = ProfileRecord {
             password_hash: self.hasher.hash(password).await?,
             password_reset_required: profile.password_reset_required || weak,

@@ -1,0 +1,42 @@
+//! Flags of `blocklist build` and `blocklist check`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum BlocklistCommand {
+    /// Compiles plain-text or Pwned Passwords lists of any size into one compiled list (a
+    /// binary fuse filter: one false positive in 65,536, about 2.25 bytes an entry) in bounded
+    /// memory, with a progress line on a terminal.
+    ///
+    /// Needs temporary space of 8 bytes a line (TMPDIR) for inputs past 4 million lines.
+    Build(BuildArgs),
+    /// Reads one password from standard input and says whether a list holds it: exit 0 when
+    /// listed, 1 when not, 2 on an error.
+    Check(CheckListArgs),
+}
+
+/// Flags of `blocklist build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// A list to compile: plain text or Pwned Passwords SHA-1, told apart by content. Repeat
+    /// for several; all must be of one of the two kinds.
+    #[arg(long = "input", value_name = "FILE", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the compiled list (replaced whole once it is complete).
+    #[arg(long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Leave out Pwned Passwords lines whose count is below N.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub min_count: u64,
+}
+
+/// Flags of `blocklist check`.
+#[derive(Debug, Args)]
+pub struct CheckListArgs {
+    /// A list to check against besides the built-in one (any of the three formats); repeat for
+    /// several.
+    #[arg(long = "password-blocklist", value_name = "FILE")]
+    pub password_blocklist: Vec<PathBuf>,
+}
