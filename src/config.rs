@@ -14,17 +14,17 @@ use crate::{
     tls::Tls,
 };
 
-mod blocklist_args;
 mod bounds;
 mod database;
 mod listen;
+mod screening_args;
 mod store_args;
 mod transport;
 
-pub use blocklist_args::{BlocklistCommand, BuildArgs, CheckListArgs};
 pub use database::{DEFAULT_DATA_DIR, DatabaseArgs, SecretArg};
 pub use listen::ListenAddr;
 use listen::parse_http_listen;
+pub use screening_args::{BlocklistCommand, BuildArgs, CheckListArgs, Switch};
 pub use store_args::{ExportArgs, ImportArgs, MigrateArgs, StoreArgs};
 
 /// The command line.
@@ -94,13 +94,6 @@ pub enum TokenCommand {
         #[arg(long = "scope", required = true, value_enum)]
         scopes: Vec<Scope>,
     },
-}
-
-/// `--password-screening`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Switch {
-    On,
-    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -426,20 +419,6 @@ impl ServeArgs {
                 screening,
             }),
             _ => Err(ConfigErrors(problems.0)),
-        }
-    }
-}
-
-impl ServeArgs {
-    /// The blocklists, each file read now: one that cannot be read or is damaged is a problem.
-    fn screening(&self) -> Result<Screening, Vec<String>> {
-        match self.password_screening {
-            Switch::On => Screening::load(&self.password_blocklist),
-            Switch::Off if self.password_blocklist.is_empty() => Ok(Screening::off()),
-            Switch::Off => Err(vec![
-                "--password-blocklist is given with --password-screening off; screening off uses no list"
-                    .to_owned(),
-            ]),
         }
     }
 }

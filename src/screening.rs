@@ -67,6 +67,7 @@ impl Screening {
 
     /// The built-in list only: the default.
     pub fn builtin() -> Self {
+        LazyLock::force(&BUILTIN);
         Self {
             lists: Some(Arc::new(Vec::new())),
         }
@@ -75,6 +76,7 @@ impl Screening {
     /// The built-in list and the operator's `files`, each read now. Every file that cannot be
     /// read, or is damaged, is one problem naming it.
     pub fn load(files: &[PathBuf]) -> Result<Self, Vec<String>> {
+        LazyLock::force(&BUILTIN);
         let mut problems = Vec::new();
         let mut lists = Vec::new();
         for path in files {

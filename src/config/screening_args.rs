@@ -1,8 +1,33 @@
-//! Flags of `blocklist build` and `blocklist check`.
+//! Screening's flags: `serve --password-screening` (checked here) and the `blocklist`
+//! subcommands.
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::ServeArgs;
+use crate::screening::Screening;
+
+/// `--password-screening`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl ServeArgs {
+    /// The blocklists, each file read now: one that cannot be read or is damaged is a problem.
+    pub(super) fn screening(&self) -> Result<Screening, Vec<String>> {
+        match self.password_screening {
+            Switch::On => Screening::load(&self.password_blocklist),
+            Switch::Off if self.password_blocklist.is_empty() => Ok(Screening::off()),
+            Switch::Off => Err(vec![
+                "--password-blocklist is given with --password-screening off; screening off uses no list"
+                    .to_owned(),
+            ]),
+        }
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum BlocklistCommand {
