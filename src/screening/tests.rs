@@ -113,3 +113,32 @@ fn screening_off_lists_nothing() {
     assert!(!Screening::off().listed("Password1"));
     assert!(Screening::builtin().listed("Password1"));
 }
+
+#[test]
+fn a_changed_list_is_taken_at_the_second_look_and_a_bad_one_keeps_the_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("list.txt");
+    std::fs::write(&path, "first-entry\n").unwrap();
+    let list = watch::WatchedList::open(&path).unwrap();
+    std::fs::write(&path, "second-entry\nthird-entry\n").unwrap();
+    assert!(
+        list.reload_if_changed().unwrap().is_none(),
+        "one look is not enough"
+    );
+    assert_eq!(list.reload_if_changed().unwrap().unwrap().entries, 2);
+    assert!(list.current().contains("Second-Entry"));
+
+    let mut damaged = compiled::MAGIC.to_vec();
+    damaged.resize(200, 7);
+    std::fs::write(&path, damaged).unwrap();
+    assert!(list.reload_if_changed().unwrap().is_none());
+    assert!(list.reload_if_changed().is_err());
+    assert!(
+        list.current().contains("third-entry"),
+        "the old list stays in use"
+    );
+    assert!(
+        list.reload_if_changed().unwrap().is_none(),
+        "a bad version is not retried"
+    );
+}
