@@ -154,7 +154,7 @@ pub fn read_list(path: &Path) -> anyhow::Result<CompiledList> {
         head
     };
     match Format::sniff(&bytes_head) {
-        Format::Compiled => CompiledList::parse(&std::fs::read(path)?),
+        Format::Compiled => CompiledList::read_file(path),
         Format::Pwned | Format::Plain => {
             let (out, _) = build(
                 &[path.to_owned()],

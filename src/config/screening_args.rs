@@ -35,7 +35,7 @@ pub enum BlocklistCommand {
     /// binary fuse filter: one false positive in 65,536, about 2.25 bytes an entry) in bounded
     /// memory, with a progress line on a terminal.
     ///
-    /// Needs temporary space of 8 bytes a line (TMPDIR) for inputs past 4 million lines.
+    /// Needs temporary space of 8 bytes a line (TMPDIR) for inputs past a million lines.
     Build(BuildArgs),
     /// Reads one password from standard input and says whether a list holds it: exit 0 when
     /// listed, 1 when not, 2 on an error.

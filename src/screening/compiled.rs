@@ -8,9 +8,13 @@
 //! byte of the file; zeros to byte 64. Each shard: the xorf
 //! descriptor (20 bytes), the fingerprint count (u64), the fingerprints (u16 each).
 
-use std::io::{self, Seek, SeekFrom, Write};
+use std::{
+    fs::File,
+    io::{self, BufReader, Read, Seek, SeekFrom, Write},
+    path::Path,
+};
 
-use anyhow::{Context as _, bail, ensure};
+use anyhow::{Context as _, ensure};
 use xorf::{BinaryFuse16, BinaryFuse16Ref, DmaSerializable as _, Filter as _, FilterRef as _};
 
 /// The first bytes of every compiled list. The first is not UTF-8, so no text list starts so.
@@ -20,6 +24,8 @@ const HEADER_LEN: usize = 64;
 const FINGERPRINT_BITS: u32 = 16;
 const DESCRIPTOR_LEN: usize = 20;
 const FLAG_FOLDED: u32 = 1;
+const DAMAGED: &str =
+    "the compiled blocklist is damaged: its checksum or shape does not match its contents";
 
 /// How the keys of a list were made from its passwords.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,63 +52,75 @@ struct Shard {
 }
 
 impl CompiledList {
-    /// Reads a compiled list, refusing one whose checksum, version or shape is wrong.
+    /// Reads a compiled list held in memory (the built-in one).
     pub fn parse(bytes: &[u8]) -> anyhow::Result<Self> {
-        ensure!(
-            bytes.len() >= HEADER_LEN && bytes.starts_with(MAGIC),
-            "not a compiled blocklist"
-        );
-        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4"));
+        Self::read_from(bytes, bytes.len() as u64)
+    }
+
+    /// Reads a compiled list file straight into its filters, never holding the file's bytes
+    /// besides (a 10M-entry list takes its 22 MB, not twice that).
+    pub fn read_file(path: &Path) -> anyhow::Result<Self> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        Self::read_from(BufReader::with_capacity(1 << 16, file), len)
+    }
+
+    /// Reads `len` bytes of a compiled list from `reader`, refusing one whose checksum, version
+    /// or shape is wrong.
+    fn read_from(mut reader: impl Read, len: u64) -> anyhow::Result<Self> {
+        let mut header = [0u8; HEADER_LEN];
+        ensure!(len >= HEADER_LEN as u64, "not a compiled blocklist");
+        reader.read_exact(&mut header)?;
+        ensure!(header.starts_with(MAGIC), "not a compiled blocklist");
+        let u32_at = |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("4"));
         let version = u32_at(8);
         ensure!(
             version == VERSION,
             "compiled blocklist format version {version} is not supported (this build reads {VERSION}); rebuild it"
         );
-        let stored_crc = u32_at(32);
-        if checksum(&bytes[..HEADER_LEN], &bytes[HEADER_LEN..]) != stored_crc {
-            bail!("the compiled blocklist is damaged: its checksum does not match its contents");
-        }
         let kind = if u32_at(12) & FLAG_FOLDED != 0 {
             KeyKind::Folded
         } else {
             KeyKind::Exact
         };
-        let entries = u64::from_le_bytes(bytes[16..24].try_into().expect("8"));
-        let shard_bits = u32_at(24);
+        let entries = u64::from_le_bytes(header[16..24].try_into().expect("8"));
+        let (shard_bits, fingerprint_bits, stored_crc) = (u32_at(24), u32_at(28), u32_at(32));
         ensure!(
-            shard_bits <= 16,
-            "compiled blocklist: {shard_bits} shard bits"
+            shard_bits <= 16 && fingerprint_bits == FINGERPRINT_BITS,
+            DAMAGED
         );
-        ensure!(
-            u32_at(28) == FINGERPRINT_BITS,
-            "compiled blocklist: fingerprints of {} bits",
-            u32_at(28)
-        );
-        let mut rest = &bytes[HEADER_LEN..];
+        let mut crc = header_checksum(&header);
+        let mut remaining = len - HEADER_LEN as u64;
         let mut shards = Vec::with_capacity(1 << shard_bits);
         for _ in 0..1u32 << shard_bits {
-            ensure!(
-                rest.len() >= DESCRIPTOR_LEN + 8,
-                "compiled blocklist is truncated"
-            );
-            let descriptor: [u8; DESCRIPTOR_LEN] = rest[..DESCRIPTOR_LEN].try_into().expect("20");
-            let count = u64::from_le_bytes(rest[DESCRIPTOR_LEN..DESCRIPTOR_LEN + 8].try_into()?);
-            rest = &rest[DESCRIPTOR_LEN + 8..];
-            let len = usize::try_from(count)?
+            let mut head = [0u8; DESCRIPTOR_LEN + 8];
+            ensure!(remaining >= head.len() as u64, DAMAGED);
+            reader.read_exact(&mut head)?;
+            crc.update(&head);
+            remaining -= head.len() as u64;
+            let count = u64::from_le_bytes(head[DESCRIPTOR_LEN..].try_into().expect("8"));
+            let bytes = count
                 .checked_mul(2)
-                .filter(|len| *len <= rest.len())
-                .context("compiled blocklist is truncated")?;
-            let fingerprints = rest[..len]
-                .chunks_exact(2)
-                .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-                .collect();
-            rest = &rest[len..];
+                .filter(|b| *b <= remaining)
+                .context(DAMAGED)?;
+            remaining -= bytes;
+            let mut fingerprints = vec![0u16; usize::try_from(count)?];
+            let mut buffer = [0u8; 8192];
+            for chunk in fingerprints.chunks_mut(buffer.len() / 2) {
+                let raw = &mut buffer[..chunk.len() * 2];
+                reader.read_exact(raw)?;
+                crc.update(raw);
+                for (fingerprint, pair) in chunk.iter_mut().zip(raw.chunks_exact(2)) {
+                    *fingerprint = u16::from_le_bytes([pair[0], pair[1]]);
+                }
+            }
             shards.push(Shard {
-                descriptor,
+                descriptor: head[..DESCRIPTOR_LEN].try_into().expect("20"),
                 fingerprints,
             });
         }
-        ensure!(rest.is_empty(), "compiled blocklist has trailing bytes");
+        ensure!(remaining == 0, DAMAGED);
+        ensure!(crc.finalize() == stored_crc, DAMAGED);
         Ok(Self {
             kind,
             entries,
@@ -150,13 +168,7 @@ pub(super) fn shard_of(key: u64, bits: u32) -> usize {
     }
 }
 
-/// The CRC-32 of a file: its header but for the checksum's own bytes (32..36), then its body.
-fn checksum(header: &[u8], body: &[u8]) -> u32 {
-    let mut crc = header_checksum(header);
-    crc.update(body);
-    crc.finalize()
-}
-
+/// The CRC-32 of a header but for the checksum's own bytes (32..36); the body follows it.
 fn header_checksum(header: &[u8]) -> crc32fast::Hasher {
     let mut crc = crc32fast::Hasher::new();
     crc.update(&header[..32]);
