@@ -203,3 +203,85 @@ fn blocklist_check_says_which_list_holds_a_password_read_from_stdin() {
         (Some(1), "not listed\n".to_owned())
     );
 }
+
+#[tokio::test]
+async fn no_password_or_its_sha1_reaches_the_log_when_screening_refuses_or_marks() {
+    use loginprofiled::grpc::proto::{
+        CreateLoginProfileRequest, CreateUserRequest, VerifyPasswordRequest,
+        login_profile_service_client::LoginProfileServiceClient,
+        user_service_client::UserServiceClient,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("pwned.txt");
+    std::fs::write(&list, "").unwrap();
+    let log_path = dir.path().join("stderr.log");
+    let mut server = Binary::spawn_with(
+        dir.path(),
+        &dir.path().join("lpd.sock"),
+        &["--password-blocklist", list.to_str().unwrap()],
+        &[("RUST_LOG", "trace")],
+        std::process::Stdio::from(std::fs::File::create(&log_path).unwrap()),
+    );
+    server.wait_until_serving().await;
+    let mut users = UserServiceClient::new(server.channel());
+    let mut profiles = LoginProfileServiceClient::new(server.channel());
+    let password = random_password();
+    for name in ["Ann", "Bob"] {
+        let user = CreateUserRequest {
+            user_name: name.into(),
+            ..Default::default()
+        };
+        users.create_user(user).await.unwrap();
+    }
+    let create = |name: &str, password: &str| CreateLoginProfileRequest {
+        user_name: name.into(),
+        password: password.into(),
+        password_reset_required: false,
+    };
+    profiles
+        .create_login_profile(create("Ann", &password))
+        .await
+        .unwrap();
+    let refused = profiles
+        .create_login_profile(create("Bob", "Password1"))
+        .await;
+    assert_screened(&refused.unwrap_err(), "blocklist");
+    pwned_file(&list, std::slice::from_ref(&password));
+    let started = std::time::Instant::now();
+    loop {
+        let verify = VerifyPasswordRequest {
+            user_name: "Ann".into(),
+            password: password.clone(),
+        };
+        let reply = profiles.verify_password(verify).await.unwrap().into_inner();
+        if reply.password_reset_required {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the list was not reloaded"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    server.signal("-TERM");
+    assert!(server.exit_status().await.success());
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("password_compromised"),
+        "the marking is audited"
+    );
+    for secret in [password.as_str(), "Password1"] {
+        let sha1 = Sha1::digest(secret.as_bytes());
+        for needle in [
+            secret.to_owned(),
+            hex::encode(sha1),
+            hex::encode_upper(sha1),
+        ] {
+            assert!(
+                !log.contains(&needle),
+                "the log holds a password or its SHA-1"
+            );
+        }
+    }
+}
