@@ -80,7 +80,8 @@ def main():
             f.write("".join(e + "\n" for e in entries))
         command = ([args.loginprofiled] if args.loginprofiled else
                    ["cargo", "run", "--release", "--quiet", "--bin", "loginprofiled", "--"])
-        subprocess.run(command + ["blocklist", "build", "--input", listing, "--output", OUTPUT],
+        subprocess.run(command + ["blocklist", "build", "--input", listing, "--output", OUTPUT,
+                                  "--fingerprint-bits", "32"],
                        check=True)
     with open(OUTPUT, "rb") as f:
         print(f"{OUTPUT}: SHA-256 {hashlib.sha256(f.read()).hexdigest()}")

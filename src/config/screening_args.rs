@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{
+    Args, Subcommand, ValueEnum,
+    builder::{PossibleValuesParser, TypedValueParser as _},
+};
 
 use super::ServeArgs;
 use crate::screening::Screening;
@@ -55,6 +58,16 @@ pub struct BuildArgs {
     /// Leave out Pwned Passwords lines whose count is below N.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub min_count: u64,
+    /// Bits of each fingerprint: 16 (one false positive in 65,536, about 2.25 bytes an entry)
+    /// or 32 (one in 4.3 billion, twice the size; the built-in list uses 32).
+    #[arg(
+        long,
+        value_name = "BITS",
+        default_value = "16",
+        value_parser = PossibleValuesParser::new(["16", "32"])
+            .map(|bits| bits.parse::<u32>().expect("16 or 32 parse"))
+    )]
+    pub fingerprint_bits: u32,
 }
 
 /// Flags of `blocklist check`.

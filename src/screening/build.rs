@@ -19,7 +19,7 @@ use anyhow::{Context as _, bail};
 
 use super::{
     KeyKind,
-    compiled::{Writer, shard_of},
+    compiled::{Width, Writer, shard_of},
     input::{Format, Line, for_each_line},
 };
 
@@ -36,6 +36,8 @@ pub struct BuildOptions {
     pub min_count: u64,
     /// Show a progress line on standard error (when it is a terminal).
     pub progress: bool,
+    /// The fingerprints' size.
+    pub width: Width,
 }
 
 /// What a build read and wrote.
@@ -92,7 +94,7 @@ pub fn build<W: Write + Seek>(
         .with_context(|| format!("reading {}", path.display()))?;
     }
     let kind = kind.unwrap_or(KeyKind::Folded);
-    let (out, entries) = keys.write(out, kind, &mut progress)?;
+    let (out, entries) = keys.write(out, kind, options.width, &mut progress)?;
     progress.done();
     built.entries = entries;
     Ok((out, built))
@@ -137,13 +139,14 @@ impl Keys {
         self,
         out: W,
         kind: KeyKind,
+        width: Width,
         progress: &mut Progress,
     ) -> anyhow::Result<(W, u64)> {
         let Some(mut spilled) = self.spilled else {
             let mut keys = self.memory;
             keys.sort_unstable();
             keys.dedup();
-            let mut writer = Writer::new(out, kind, 0)?;
+            let mut writer = Writer::new(out, kind, 0, width)?;
             writer.shard(&keys)?;
             return Ok(writer.finish()?);
         };
@@ -153,7 +156,7 @@ impl Keys {
         let bits = shard_bits(&spilled.counts);
         let shards = 1usize << bits;
         let per_shard = PARTITIONS / shards;
-        let mut writer = Writer::new(out, kind, bits)?;
+        let mut writer = Writer::new(out, kind, bits, width)?;
         for shard in 0..shards {
             progress.shard(shard, shards);
             let mut keys = Vec::new();

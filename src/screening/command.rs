@@ -4,7 +4,7 @@ use std::{io::BufRead as _, os::unix::fs::PermissionsExt as _, path::Path, time:
 
 use anyhow::Context as _;
 
-use super::{BuildOptions, Built, build, builtin, read_list};
+use super::{BuildOptions, Built, Width, build, builtin, read_list};
 use crate::config::{BuildArgs, CheckListArgs};
 
 /// Compiles the inputs into a file beside the output, then moves it into place, so a server
@@ -21,6 +21,7 @@ pub fn build_file(args: &BuildArgs) -> anyhow::Result<String> {
     let options = BuildOptions {
         min_count: args.min_count,
         progress: true,
+        width: Width::from_bits(args.fingerprint_bits).context("--fingerprint-bits is 16 or 32")?,
     };
     let (out, built) = build(&args.inputs, std::io::BufWriter::new(partial), &options)?;
     let partial = out.into_inner().map_err(|e| e.into_error())?;

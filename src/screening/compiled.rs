@@ -4,7 +4,7 @@
 //!
 //! Layout, little-endian: `MAGIC`; format version (u32); flags (u32, bit 0: keys are of
 //! case-folded text); entries (u64); shard bits (u32: 2^bits shards, chosen by the top bits of a
-//! key); fingerprint bits (u32, 16: one false positive in 65,536); CRC-32 (u32) of every other
+//! key); fingerprint bits (u32: 16, one false positive in 65,536, or 32); CRC-32 (u32) of every other
 //! byte of the file; zeros to byte 64. Each shard: the xorf
 //! descriptor (20 bytes), the fingerprint count (u64), the fingerprints (u16 each).
 
@@ -15,13 +15,15 @@ use std::{
 };
 
 use anyhow::{Context as _, ensure};
-use xorf::{BinaryFuse16, BinaryFuse16Ref, DmaSerializable as _, Filter as _, FilterRef as _};
+use xorf::{
+    BinaryFuse16, BinaryFuse16Ref, BinaryFuse32, BinaryFuse32Ref, DmaSerializable as _,
+    Filter as _, FilterRef as _,
+};
 
 /// The first bytes of every compiled list. The first is not UTF-8, so no text list starts so.
 pub(super) const MAGIC: &[u8; 8] = b"\x89LPBL\r\n\x1a";
 const VERSION: u32 = 1;
 const HEADER_LEN: usize = 64;
-const FINGERPRINT_BITS: u32 = 16;
 const DESCRIPTOR_LEN: usize = 20;
 const FLAG_FOLDED: u32 = 1;
 const DAMAGED: &str =
@@ -45,10 +47,43 @@ pub struct CompiledList {
     shards: Vec<Shard>,
 }
 
+/// The size of a list's fingerprints: 16 bits (one false positive in 65,536, about 2.25 bytes
+/// an entry) or 32 (one in 4.3 billion, twice the size: the built-in list, so that it adds next
+/// to nothing to an operator's list's rate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Width {
+    #[default]
+    Bits16,
+    Bits32,
+}
+
+impl Width {
+    pub fn bits(self) -> u32 {
+        match self {
+            Self::Bits16 => 16,
+            Self::Bits32 => 32,
+        }
+    }
+
+    pub fn from_bits(bits: u32) -> Option<Self> {
+        match bits {
+            16 => Some(Self::Bits16),
+            32 => Some(Self::Bits32),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Shard {
     descriptor: [u8; DESCRIPTOR_LEN],
-    fingerprints: Vec<u16>,
+    fingerprints: Fingerprints,
+}
+
+#[derive(Debug)]
+enum Fingerprints {
+    Bits16(Vec<u16>),
+    Bits32(Vec<u32>),
 }
 
 impl CompiledList {
@@ -85,10 +120,8 @@ impl CompiledList {
         };
         let entries = u64::from_le_bytes(header[16..24].try_into().expect("8"));
         let (shard_bits, fingerprint_bits, stored_crc) = (u32_at(24), u32_at(28), u32_at(32));
-        ensure!(
-            shard_bits <= 16 && fingerprint_bits == FINGERPRINT_BITS,
-            DAMAGED
-        );
+        ensure!(shard_bits <= 16, DAMAGED);
+        let width = Width::from_bits(fingerprint_bits).context(DAMAGED)?;
         let mut crc = header_checksum(&header);
         let mut remaining = len - HEADER_LEN as u64;
         let mut shards = Vec::with_capacity(1 << shard_bits);
@@ -99,21 +132,17 @@ impl CompiledList {
             crc.update(&head);
             remaining -= head.len() as u64;
             let count = u64::from_le_bytes(head[DESCRIPTOR_LEN..].try_into().expect("8"));
+            let word = u64::from(width.bits() / 8);
             let bytes = count
-                .checked_mul(2)
+                .checked_mul(word)
                 .filter(|b| *b <= remaining)
                 .context(DAMAGED)?;
             remaining -= bytes;
-            let mut fingerprints = vec![0u16; usize::try_from(count)?];
-            let mut buffer = [0u8; 8192];
-            for chunk in fingerprints.chunks_mut(buffer.len() / 2) {
-                let raw = &mut buffer[..chunk.len() * 2];
-                reader.read_exact(raw)?;
-                crc.update(raw);
-                for (fingerprint, pair) in chunk.iter_mut().zip(raw.chunks_exact(2)) {
-                    *fingerprint = u16::from_le_bytes([pair[0], pair[1]]);
-                }
-            }
+            let count = usize::try_from(count)?;
+            let fingerprints = match width {
+                Width::Bits16 => Fingerprints::Bits16(read_words(&mut reader, &mut crc, count)?),
+                Width::Bits32 => Fingerprints::Bits32(read_words(&mut reader, &mut crc, count)?),
+            };
             shards.push(Shard {
                 descriptor: head[..DESCRIPTOR_LEN].try_into().expect("20"),
                 fingerprints,
@@ -138,9 +167,23 @@ impl CompiledList {
         self.kind
     }
 
+    /// The size of its fingerprints.
+    pub fn width(&self) -> Width {
+        match self.shards.first().map(|s| &s.fingerprints) {
+            Some(Fingerprints::Bits32(_)) => Width::Bits32,
+            _ => Width::Bits16,
+        }
+    }
+
     /// Bytes of memory the fingerprints take.
     pub fn memory_bytes(&self) -> usize {
-        self.shards.iter().map(|s| s.fingerprints.len() * 2).sum()
+        self.shards
+            .iter()
+            .map(|s| match &s.fingerprints {
+                Fingerprints::Bits16(f) => f.len() * 2,
+                Fingerprints::Bits32(f) => f.len() * 4,
+            })
+            .sum()
     }
 
     /// True when `password` is on the list (or, once in 65,536, a false positive).
@@ -151,11 +194,16 @@ impl CompiledList {
     /// True when `key` (see [`super::key`]) is in the filter.
     pub fn contains_key(&self, key: u64) -> bool {
         let shard = &self.shards[shard_of(key, self.shard_bits)];
-        if shard.fingerprints.is_empty() {
-            return false;
+        let descriptor = &shard.descriptor;
+        match &shard.fingerprints {
+            Fingerprints::Bits16(f) if !f.is_empty() => {
+                BinaryFuse16Ref::from_dma(descriptor, bytemuck::cast_slice(f)).contains(&key)
+            }
+            Fingerprints::Bits32(f) if !f.is_empty() => {
+                BinaryFuse32Ref::from_dma(descriptor, bytemuck::cast_slice(f)).contains(&key)
+            }
+            _ => false,
         }
-        BinaryFuse16Ref::from_dma(&shard.descriptor, bytemuck::cast_slice(&shard.fingerprints))
-            .contains(&key)
     }
 }
 
@@ -183,17 +231,24 @@ pub(super) struct Writer<W> {
     out: W,
     kind: KeyKind,
     shard_bits: u32,
+    width: Width,
     entries: u64,
     crc: crc32fast::Hasher,
 }
 
 impl<W: Write + Seek> Writer<W> {
-    pub(super) fn new(mut out: W, kind: KeyKind, shard_bits: u32) -> io::Result<Self> {
+    pub(super) fn new(
+        mut out: W,
+        kind: KeyKind,
+        shard_bits: u32,
+        width: Width,
+    ) -> io::Result<Self> {
         out.write_all(&[0; HEADER_LEN])?;
         Ok(Self {
             out,
             kind,
             shard_bits,
+            width,
             entries: 0,
             crc: crc32fast::Hasher::new(),
         })
@@ -205,14 +260,27 @@ impl<W: Write + Seek> Writer<W> {
         if keys.is_empty() {
             bytes.extend_from_slice(&[0; DESCRIPTOR_LEN + 8]);
         } else {
-            let filter = BinaryFuse16::try_from(keys)
-                .map_err(|e| anyhow::anyhow!("building a binary fuse filter: {e}"))?;
+            let failed = |e| anyhow::anyhow!("building a binary fuse filter: {e}");
             let mut descriptor = [0; DESCRIPTOR_LEN];
-            filter.dma_copy_descriptor_to(&mut descriptor);
-            bytes.extend_from_slice(&descriptor);
-            bytes.extend_from_slice(&(filter.fingerprints.len() as u64).to_le_bytes());
-            for fingerprint in filter.fingerprints.iter() {
-                bytes.extend_from_slice(&fingerprint.to_le_bytes());
+            match self.width {
+                Width::Bits16 => {
+                    let filter = BinaryFuse16::try_from(keys).map_err(failed)?;
+                    filter.dma_copy_descriptor_to(&mut descriptor);
+                    bytes.extend_from_slice(&descriptor);
+                    bytes.extend_from_slice(&(filter.fingerprints.len() as u64).to_le_bytes());
+                    for fingerprint in filter.fingerprints.iter() {
+                        bytes.extend_from_slice(&fingerprint.to_le_bytes());
+                    }
+                }
+                Width::Bits32 => {
+                    let filter = BinaryFuse32::try_from(keys).map_err(failed)?;
+                    filter.dma_copy_descriptor_to(&mut descriptor);
+                    bytes.extend_from_slice(&descriptor);
+                    bytes.extend_from_slice(&(filter.fingerprints.len() as u64).to_le_bytes());
+                    for fingerprint in filter.fingerprints.iter() {
+                        bytes.extend_from_slice(&fingerprint.to_le_bytes());
+                    }
+                }
             }
         }
         self.crc.update(&bytes);
@@ -233,7 +301,7 @@ impl<W: Write + Seek> Writer<W> {
         header[12..16].copy_from_slice(&flags.to_le_bytes());
         header[16..24].copy_from_slice(&self.entries.to_le_bytes());
         header[24..28].copy_from_slice(&self.shard_bits.to_le_bytes());
-        header[28..32].copy_from_slice(&FINGERPRINT_BITS.to_le_bytes());
+        header[28..32].copy_from_slice(&self.width.bits().to_le_bytes());
         let mut crc = header_checksum(&header);
         crc.combine(&self.crc);
         header[32..36].copy_from_slice(&crc.finalize().to_le_bytes());
@@ -241,5 +309,44 @@ impl<W: Write + Seek> Writer<W> {
         self.out.write_all(&header)?;
         self.out.flush()?;
         Ok((self.out, self.entries))
+    }
+}
+
+/// Reads `count` little-endian words of a shard's fingerprints, adding their bytes to `crc`.
+fn read_words<T: Word>(
+    reader: &mut impl Read,
+    crc: &mut crc32fast::Hasher,
+    count: usize,
+) -> io::Result<Vec<T>> {
+    let mut words = vec![T::default(); count];
+    let mut buffer = [0u8; 8192];
+    for chunk in words.chunks_mut(buffer.len() / T::BYTES) {
+        let raw = &mut buffer[..chunk.len() * T::BYTES];
+        reader.read_exact(raw)?;
+        crc.update(raw);
+        for (word, bytes) in chunk.iter_mut().zip(raw.chunks_exact(T::BYTES)) {
+            *word = T::from_le(bytes);
+        }
+    }
+    Ok(words)
+}
+
+/// A fingerprint word: u16 or u32.
+trait Word: Copy + Default {
+    const BYTES: usize;
+    fn from_le(bytes: &[u8]) -> Self;
+}
+
+impl Word for u16 {
+    const BYTES: usize = 2;
+    fn from_le(bytes: &[u8]) -> Self {
+        u16::from_le_bytes([bytes[0], bytes[1]])
+    }
+}
+
+impl Word for u32 {
+    const BYTES: usize = 4;
+    fn from_le(bytes: &[u8]) -> Self {
+        u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
     }
 }
