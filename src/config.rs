@@ -9,6 +9,7 @@ use crate::{
     access::{Scope, Tokens},
     domain::{Echo, LockoutRule},
     password::{HashCost, PoolSize},
+    screening::Screening,
     store::PgConfig,
     tls::Tls,
 };
@@ -16,12 +17,14 @@ use crate::{
 mod bounds;
 mod database;
 mod listen;
+mod screening_args;
 mod store_args;
 mod transport;
 
 pub use database::{DEFAULT_DATA_DIR, DatabaseArgs, SecretArg};
 pub use listen::ListenAddr;
 use listen::parse_http_listen;
+pub use screening_args::{BlocklistCommand, BuildArgs, CheckListArgs, Switch};
 pub use store_args::{ExportArgs, ImportArgs, MigrateArgs, StoreArgs};
 
 /// The command line.
@@ -60,6 +63,9 @@ pub enum Command {
     /// Applies the pending PostgreSQL schema migrations and exits (e.g. as a Kubernetes Job
     /// before a rollout). `serve` applies them too.
     Migrate(MigrateArgs),
+    /// Compiles password blocklists, and checks a password against them, without a server.
+    #[command(subcommand)]
+    Blocklist(BlocklistCommand),
 }
 
 /// Flags of `check`.
@@ -209,6 +215,29 @@ pub struct ServeArgs {
     /// mode 0600), written before each reply. It is always logged on the `audit` target.
     #[arg(long, env = "LOGINPROFILED_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
+
+    /// Refuse new passwords that are on a blocklist or based on the user name or account ID
+    /// (`on`), or accept exactly what IAM accepts (`off`). A right password found on a list at
+    /// sign-in marks the profile PasswordResetRequired.
+    #[arg(
+        long,
+        env = "LOGINPROFILED_PASSWORD_SCREENING",
+        value_enum,
+        default_value = "on"
+    )]
+    pub password_screening: Switch,
+
+    /// A blocklist besides the built-in one: compiled (`blocklist build`), Pwned Passwords
+    /// SHA-1 (`HASH[:COUNT]` lines) or plain text (one password a line, any case), told apart by
+    /// content. Repeat for several (comma-separated in the variable). Reloaded within 10 s of a
+    /// change.
+    #[arg(
+        long = "password-blocklist",
+        value_name = "FILE",
+        env = "LOGINPROFILED_PASSWORD_BLOCKLIST",
+        value_delimiter = ','
+    )]
+    pub password_blocklist: Vec<PathBuf>,
 }
 
 /// The validated configuration of `serve`.
@@ -240,6 +269,8 @@ pub struct ServeConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// The audit trail's file, if any.
     pub audit_log: Option<PathBuf>,
+    /// The password blocklists in force (off: none).
+    pub screening: Screening,
 }
 
 /// Bounds on what callers can make the server hold at once.
@@ -321,6 +352,7 @@ impl ServeArgs {
         let grace_period = problems.keep(duration("--grace-period", &self.grace_period));
         let lockout_base = problems.keep(duration("--lockout-base", &self.lockout_base));
         let lockout_max = problems.keep(duration("--lockout-max", &self.lockout_max));
+        let screening = problems.keep_all(self.screening());
         let lockout = match (lockout_base, lockout_max) {
             (Some(base), Some(max)) => problems.keep_all(self.lockout(base, max)),
             _ => None,
@@ -355,7 +387,7 @@ impl ServeArgs {
             (drain_delay, grace_period),
             lockout,
             (tls, health_listen, metrics_listen),
-            store,
+            (store, screening),
         ) {
             (
                 (Some(listen), Some(http_listen)),
@@ -366,7 +398,7 @@ impl ServeArgs {
                 (Some(drain_delay), Some(grace_period)),
                 Some(lockout),
                 (Some(tls), Some(health_listen), Some(metrics_listen)),
-                Some((data_dir, database)),
+                (Some((data_dir, database)), Some(screening)),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
                 http_listen,
@@ -386,6 +418,7 @@ impl ServeArgs {
                 health_listen,
                 metrics_listen,
                 audit_log: self.audit_log,
+                screening,
             }),
             _ => Err(ConfigErrors(problems.0)),
         }

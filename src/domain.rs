@@ -11,6 +11,7 @@ mod input;
 mod login_profiles;
 mod marker;
 mod policy;
+mod screening;
 mod sign_in;
 mod tags;
 mod users;
@@ -25,6 +26,7 @@ pub use imported::ImportLoginProfile;
 pub use input::{Password, PathPrefix, UserName, UserPath};
 pub use login_profiles::{CreateLoginProfile, LoginProfile, UpdateLoginProfile};
 pub use policy::{PasswordPolicy, PasswordPolicyFields, Rules, SYMBOLS, UpdatePasswordPolicy};
+pub use screening::ScreeningRule;
 pub use sign_in::{ATTEMPT_LEASE, ChangePassword, LockoutRule, Verdict, VerifyPassword};
 pub use tags::{MAX_TAGS, Tag};
 pub use users::{CreateUser, ListUsers, User, UserList};
@@ -32,6 +34,7 @@ pub use users::{CreateUser, ListUsers, User, UserList};
 use crate::{
     audit::AuditTrail,
     password::{HashError, Hasher},
+    screening::Screening,
     store::Store,
 };
 
@@ -41,6 +44,8 @@ pub struct Settings {
     /// The 12-digit account id that ARNs and messages name.
     pub account_id: String,
     pub lockout: LockoutRule,
+    /// The blocklists new passwords are screened against (off: none, and no context rule).
+    pub screening: Screening,
 }
 
 /// The service's operations over one store, hashing pool and clock. Cloning is shallow.

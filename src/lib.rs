@@ -16,6 +16,8 @@
 //!   (Prometheus metrics) and [`audit`] (the audit trail) read it.
 //! - [`domain`]: the operations, validated inputs and their error type, free of protocols.
 //! - [`password`]: argon2id on a bounded pool of dedicated threads.
+//! - [`screening`]: the password blocklists (built-in and the operator's files, reloaded in
+//!   place) and `blocklist build`, which compiles them into binary fuse filters.
 //! - [`store`]: the narrow storage trait, its sled implementation and [`store::open`].
 //! - [`tls`]: TLS and mutual TLS for both listeners, with certificates reloaded in place.
 //! - [`transfer`]: `export` and `import`, a store's content as JSON lines.
@@ -34,6 +36,7 @@ pub mod meter;
 pub mod operation;
 pub mod password;
 pub mod query_api;
+pub mod screening;
 pub mod server;
 pub mod shutdown;
 pub mod store;

@@ -7,10 +7,10 @@ use clap::Parser as _;
 use loginprofiled::{
     access::new_token,
     config::{
-        CheckArgs, Cli, Command, ExportArgs, ImportArgs, LogFormat, MigrateArgs, StoreArgs,
-        TokenCommand,
+        BlocklistCommand, CheckArgs, Cli, Command, ExportArgs, ImportArgs, LogFormat, MigrateArgs,
+        StoreArgs, TokenCommand,
     },
-    server,
+    screening, server,
     store::{self, SledStore, Store, StoreConfig},
     telemetry, transfer,
 };
@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Export(args) => export(&args),
         Command::Import(args) => import(&args),
         Command::Migrate(args) => migrate(&args),
+        Command::Blocklist(command) => blocklist(&command),
         Command::Serve(args) => {
             let config = match args.validate() {
                 Ok(config) => config,
@@ -144,6 +145,25 @@ fn finish(command: &str, outcome: anyhow::Result<String>) -> ExitCode {
             eprintln!("loginprofiled {command}: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `blocklist build` (summary on stderr) and `blocklist check` (exit 0 listed, 1 not, 2 error).
+fn blocklist(command: &BlocklistCommand) -> ExitCode {
+    match command {
+        BlocklistCommand::Build(args) => {
+            finish("blocklist build", screening::command::build_file(args))
+        }
+        BlocklistCommand::Check(args) => match screening::command::check(args) {
+            Ok((listed, answer)) => {
+                println!("{answer}");
+                ExitCode::from(if listed { 0 } else { 1 })
+            }
+            Err(error) => {
+                eprintln!("loginprofiled blocklist check: {error:#}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

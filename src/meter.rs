@@ -36,6 +36,7 @@ const HASH_SECONDS: &str = "loginprofiled_hash_seconds";
 const VERIFY: &str = "loginprofiled_verify_total";
 const LOCKOUTS: &str = "loginprofiled_lockouts_total";
 const REHASH: &str = "loginprofiled_rehash_total";
+const COMPROMISED: &str = "loginprofiled_password_compromised_total";
 const PASSWORD_HASHES: &str = "loginprofiled_password_hashes";
 const STORE_SECONDS: &str = "loginprofiled_store_seconds";
 const BUILD_INFO: &str = "loginprofiled_build_info";
@@ -107,6 +108,11 @@ fn describe() {
         "Password hashes replaced by argon2id with the configured costs at a sign-in, by the \
          scheme they replaced (a foreign one when imported; argon2id when the costs changed)."
     );
+    describe_counter!(
+        COMPROMISED,
+        "Login profiles marked PasswordResetRequired at a sign-in because their right password \
+         is now on a blocklist."
+    );
     describe_histogram!(
         STORE_SECONDS,
         metrics::Unit::Seconds,
@@ -122,6 +128,7 @@ fn describe() {
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     counter!(HASH_THROTTLED).absolute(0);
     counter!(LOCKOUTS).absolute(0);
+    counter!(COMPROMISED).absolute(0);
     counter!(AUDIT_FAILURES).absolute(0);
     gauge!(HASH_IN_FLIGHT).set(0.0);
     gauge!(HASH_QUEUE_DEPTH).set(0.0);
@@ -277,6 +284,11 @@ pub(crate) fn lockout() {
 /// A password hash of scheme `from` was replaced by argon2id at a sign-in.
 pub(crate) fn rehashed(from: &'static str) {
     counter!(REHASH, "from" => from).increment(1);
+}
+
+/// A profile was marked PasswordResetRequired because its password is now on a blocklist.
+pub(crate) fn password_compromised() {
+    counter!(COMPROMISED).increment(1);
 }
 
 /// The store holds `count` login profiles whose hash is of `scheme`.

@@ -59,6 +59,7 @@ impl App {
         let settings = Settings {
             account_id: config.account_id.clone(),
             lockout: config.lockout,
+            screening: config.screening.clone(),
         };
         let service = Service::new(Arc::new(store), hasher, clock, settings, audit);
         Ok(Self { service, config })
@@ -260,10 +261,13 @@ pub async fn run_with_listeners(
     };
     let probing = health::watch_store(service.clone(), health);
     let reloading = async {
-        match &config.tls {
-            Some(tls) => tls.watch().await,
-            None => std::future::pending().await,
-        }
+        let certificates = async {
+            match &config.tls {
+                Some(tls) => tls.watch().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::join!(certificates, config.screening.watch());
     };
     tokio::pin!(serving, stop_accepting, sweeping, probing, reloading);
     tokio::select! {

@@ -53,6 +53,7 @@ pub(crate) fn config(
         health_listen: None,
         metrics_listen: None,
         audit_log: None,
+        screening: loginprofiled::screening::Screening::builtin(),
     }
 }
 

@@ -211,3 +211,20 @@ fn a_database_url_that_does_not_parse_is_a_problem_that_does_not_repeat_it() {
     assert!(text.contains("--database-url"), "{text}");
     assert!(!text.contains("s3cret-pw"), "{text}");
 }
+
+#[test]
+fn screening_is_on_by_default_and_off_takes_no_list() {
+    assert!(args(&[]).validate().unwrap().screening.is_on());
+    let off = args(&["--password-screening", "off"]).validate().unwrap();
+    assert!(!off.screening.is_on());
+    let list = tempfile::NamedTempFile::new().unwrap();
+    let path = list.path().to_str().unwrap();
+    let errors = args(&["--password-screening", "off", "--password-blocklist", path])
+        .validate()
+        .unwrap_err();
+    assert!(errors.0[0].contains("--password-blocklist"), "{errors}");
+    let errors = args(&["--password-blocklist", "/nonexistent/list.txt"])
+        .validate()
+        .unwrap_err();
+    assert!(errors.0[0].contains("/nonexistent/list.txt"), "{errors}");
+}

@@ -105,6 +105,9 @@ pub enum IamError {
     LimitExceeded(String),
     #[error("{0}")]
     PasswordPolicyViolation(String),
+    /// A PasswordPolicyViolation of screening: the password is known to attackers.
+    #[error("{0}")]
+    PasswordScreened(super::ScreeningRule),
     /// ChangePassword with a wrong old password.
     #[error("The old password is incorrect.")]
     InvalidCredentials,
@@ -137,7 +140,9 @@ impl IamError {
             Self::DeleteConflict(_) => "DeleteConflict",
             Self::InvalidInput(_) => "InvalidInput",
             Self::LimitExceeded(_) => "LimitExceeded",
-            Self::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
+            Self::PasswordPolicyViolation(_) | Self::PasswordScreened(_) => {
+                "PasswordPolicyViolation"
+            }
             Self::InvalidCredentials => "InvalidCredentials",
             Self::AccessDenied(_) => "AccessDenied",
             Self::InvalidUserType(_) => "InvalidUserType",

@@ -95,6 +95,7 @@ impl Service {
             } = request;
             let (record, policy) = self.profile_to_be(&user).await?;
             Rules::from(policy).check(&password)?;
+            self.screen(&user, &password)?;
             let password_hash = self.hasher.hash(&password).await?;
             self.insert_new_profile(&user, &record, password_hash, password_reset_required)
                 .await
@@ -119,6 +120,7 @@ impl Service {
             let (new_hash, history) = match &password {
                 Some(password) => {
                     let rules = self.check_policy(password).await?;
+                    self.screen(&user, password)?;
                     (Some(self.hasher.hash(password).await?), rules.history_len())
                 }
                 None if password_reset_required.is_none() => return Ok(()),

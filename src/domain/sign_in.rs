@@ -5,6 +5,7 @@
 //! names are counted the same way, so lockout does not reveal who exists.
 
 mod lockout;
+mod upgrade;
 
 use std::time::{Duration, SystemTime};
 
@@ -15,10 +16,10 @@ use super::{
     policy::Rules,
 };
 use crate::operation::Operation;
-use crate::password::{Scheme, Verified};
+use crate::password::Verified;
 use crate::{
     meter,
-    store::{PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile},
+    store::{PolicyRecord, ProfileLookup, ProfileRecord},
 };
 pub use lockout::{ATTEMPT_LEASE, LockoutRule};
 use lockout::{Admission, Attempt, Settlement, to_ms_duration};
@@ -121,7 +122,7 @@ impl Service {
         };
         let Some(Proven {
             attempt,
-            profile,
+            mut profile,
             policy,
             verified,
         }) = self.prove(&key, &password, attempt).await?
@@ -132,6 +133,11 @@ impl Service {
         attempt.signed_in(to_ms(now)).await?;
         let rules = Rules::from(policy);
         let mut password_reset_required = profile.password_reset_required;
+        // A password listed since it was set: evidence of compromise (NIST: force a change).
+        if !password_reset_required && self.settings.screening.listed(password.expose()) {
+            profile = self.mark_compromised(&user, profile).await?;
+            password_reset_required = true;
+        }
         if verified.needs_rehash {
             password_reset_required |= self
                 .rehash(&user, &password, &profile, verified.scheme, &rules)
@@ -193,6 +199,7 @@ impl Service {
                 )));
             }
             rules.check(&new)?;
+            self.screen(&user, &new)?;
             if new.expose() == old.expose() {
                 return Err(IamError::PasswordPolicyViolation(
                     "Password should not be the same as the current password".to_owned(),
@@ -290,53 +297,6 @@ impl Service {
             .store
             .prune_lockouts(now_ms, now_ms.saturating_sub(window))
             .await?)
-    }
-
-    /// Replaces a hash made by another scheme or with other parameters by an argon2id hash with
-    /// the configured ones; a concurrent change wins and makes this moot. A hash made elsewhere
-    /// (imported) is replaced once, and as the password is known for this moment, it is held to
-    /// the account policy: true when it fails it, and the profile is then marked
-    /// PasswordResetRequired.
-    async fn rehash(
-        &self,
-        user: &UserName,
-        password: &Password,
-        profile: &ProfileRecord,
-        from: Scheme,
-        rules: &Rules,
-    ) -> Result<bool, IamError> {
-        let weak = !from.is_native() && rules.check(password).is_err();
-        let next = ProfileRecord {
-            password_hash: self.hasher.hash(password).await?,
-            password_reset_required: profile.password_reset_required || weak,
-            version: profile.version + 1,
-            ..profile.clone()
-        };
-        match self
-            .store
-            .replace_profile_lazily(&user.key(), profile.version, next)
-            .await?
-        {
-            ReplaceProfile::Replaced => {
-                meter::rehashed(from.name());
-                tracing::debug!(from = from.name(), weak, "re-hashed a password to argon2id");
-                if !from.is_native() {
-                    let outcome = if weak {
-                        "PasswordResetRequired"
-                    } else {
-                        "Success"
-                    };
-                    self.audit.write(
-                        Operation::VerifyPassword,
-                        "password_upgraded",
-                        Some(user.as_str()),
-                        outcome,
-                    )?;
-                }
-            }
-            ReplaceProfile::Stale | ReplaceProfile::NoUser | ReplaceProfile::NoProfile => {}
-        }
-        Ok(weak)
     }
 }
 

@@ -16,6 +16,7 @@ pub fn code(error: &IamError) -> Code {
         IamError::Validation(_)
         | IamError::ValidationMessage(_)
         | IamError::PasswordPolicyViolation(_)
+        | IamError::PasswordScreened(_)
         | IamError::InvalidInput(_) => Code::InvalidArgument,
         IamError::LimitExceeded(_) => Code::ResourceExhausted,
         IamError::NoSuchEntity(_) => Code::NotFound,
@@ -54,7 +55,13 @@ impl From<IamError> for Status {
             let request_id = call.as_ref().map_or("-", |c| c.request_id.as_str());
             tracing::error!(error = format!("{cause:#}"), request_id, "request failed");
         }
-        let mut details = ErrorDetails::with_error_info(error.code(), ERROR_DOMAIN, []);
+        let metadata = match &error {
+            IamError::PasswordScreened(rule) => {
+                std::collections::HashMap::from([("rule".to_owned(), rule.name().to_owned())])
+            }
+            _ => std::collections::HashMap::new(),
+        };
+        let mut details = ErrorDetails::with_error_info(error.code(), ERROR_DOMAIN, metadata);
         match &error {
             IamError::Validation(violations) => details.set_bad_request(
                 violations

@@ -39,6 +39,7 @@ fn iam_status(error: &IamError) -> StatusCode {
         IamError::Validation(_)
         | IamError::ValidationMessage(_)
         | IamError::PasswordPolicyViolation(_)
+        | IamError::PasswordScreened(_)
         | IamError::InvalidInput(_)
         | IamError::InvalidUserType(_)
         | IamError::Throttling { .. } => StatusCode::BAD_REQUEST,

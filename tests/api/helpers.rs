@@ -80,6 +80,7 @@ pub fn test_config(data_dir: PathBuf) -> ServeConfig {
         health_listen: None,
         metrics_listen: None,
         audit_log: None,
+        screening: loginprofiled::screening::Screening::builtin(),
     }
 }
 

@@ -25,6 +25,7 @@ mod postgres;
 mod query_api;
 mod raw_h2;
 mod reflection;
+mod screening;
 mod sign_in;
 mod socket_file;
 mod startup;

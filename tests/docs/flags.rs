@@ -71,6 +71,7 @@ const OTHER_PROGRAMS: &[(&str, &[&str])] = &[
             "work-dir",
         ],
     ),
+    ("screening-bench (docs/screening.md)", &["entries", "dir"]),
     // deploy/check.py's report on a manifest with a misspelt flag, pasted as an example.
     ("a deliberately misspelt flag", &["hash-concurency"]),
 ];
