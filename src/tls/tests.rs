@@ -275,6 +275,9 @@ async fn a_changed_client_ca_replaces_the_old_one_and_a_broken_one_is_ignored() 
 
 #[tokio::test(start_paused = true)]
 async fn a_client_ca_changed_before_the_watch_starts_is_still_loaded() {
+    // Its reload logs through the same callsites as the test above: with no subscriber of its
+    // own, a first hit here could cache "nobody listens" for them while that test listens.
+    let (_logs, _guard) = capture_logs();
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
     write_ca(&ca, "ca-a");
