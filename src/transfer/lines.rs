@@ -3,7 +3,7 @@
 //! changing the file.
 //!
 //! ```text
-//! {"type":"header","format":"loginprofiled-export","version":1}
+//! {"type":"header","format":"loginprofiled-export","version":2}
 //! {"type":"user",...}            one per user, in key order
 //! {"type":"profile",...}         right after its user's line, when the user has one
 //! {"type":"policy",...}          when a policy is set
