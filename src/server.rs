@@ -259,7 +259,11 @@ pub async fn run_with_listeners(
             survey_hashes(service.clone())
         );
     };
-    let probing = health::watch_store(service.clone(), health);
+    let probe_interval = match config.database {
+        Some(_) => health::POSTGRES_PROBE_INTERVAL,
+        None => health::SLED_PROBE_INTERVAL,
+    };
+    let probing = health::watch_store(service.clone(), health, probe_interval);
     let reloading = async {
         let certificates = async {
             match &config.tls {
