@@ -8,20 +8,18 @@ fn cheap() -> HashCost {
     }
 }
 
+/// A started pool of `concurrency` threads and a queue of `queue`.
+fn pool(cost: HashCost, concurrency: usize, queue: usize) -> Hasher {
+    Hasher::start(cost, PoolSize { concurrency, queue }).unwrap()
+}
+
 fn password(s: &str) -> SecretString {
     SecretString::from(s)
 }
 
 #[tokio::test]
 async fn a_hash_verifies_only_its_own_password() {
-    let hasher = Hasher::start(
-        cheap(),
-        PoolSize {
-            concurrency: 1,
-            queue: 4,
-        },
-    )
-    .unwrap();
+    let hasher = pool(cheap(), 1, 4);
     let phc = hasher.hash(&password("correct horse")).await.unwrap();
     assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
     let right = hasher
@@ -38,27 +36,13 @@ async fn a_hash_verifies_only_its_own_password() {
 
 #[tokio::test]
 async fn hashes_made_with_other_parameters_need_a_rehash() {
-    let old = Hasher::start(
-        cheap(),
-        PoolSize {
-            concurrency: 1,
-            queue: 4,
-        },
-    )
-    .unwrap();
+    let old = pool(cheap(), 1, 4);
     let phc = old.hash(&password("pw")).await.unwrap();
     let cost = HashCost {
         memory_kib: 128,
         ..cheap()
     };
-    let new = Hasher::start(
-        cost,
-        PoolSize {
-            concurrency: 1,
-            queue: 4,
-        },
-    )
-    .unwrap();
+    let new = pool(cost, 1, 4);
     let verified = new.verify(&password("pw"), &phc).await.unwrap();
     assert!(verified.matches && verified.needs_rehash);
 }
@@ -70,14 +54,7 @@ async fn a_full_queue_refuses_with_throttling() {
         iterations: 8,
         parallelism: 1,
     };
-    let hasher = Hasher::start(
-        cost,
-        PoolSize {
-            concurrency: 1,
-            queue: 1,
-        },
-    )
-    .unwrap();
+    let hasher = pool(cost, 1, 1);
     // Spawned tasks all enqueue before the first, slow hash can finish.
     let calls: Vec<_> = (0..8)
         .map(|_| {
@@ -100,14 +77,7 @@ async fn a_full_queue_refuses_with_throttling() {
 
 #[tokio::test]
 async fn a_stored_hash_past_the_bounds_fails_at_once_and_the_pool_goes_on() {
-    let hasher = Hasher::start(
-        cheap(),
-        PoolSize {
-            concurrency: 1,
-            queue: 4,
-        },
-    )
-    .unwrap();
+    let hasher = pool(cheap(), 1, 4);
     // Once, these aborted the process (a 4 TiB allocation) or held the one thread for years.
     for params in [
         "m=4294967295,t=1,p=1",
@@ -146,14 +116,7 @@ async fn a_version_0x10_hash_verifies_with_its_own_version_and_needs_a_rehash() 
         Salt::new(b"saltsaltsalt").unwrap(),
         Output::new(&out).unwrap()
     );
-    let hasher = Hasher::start(
-        cheap(),
-        PoolSize {
-            concurrency: 1,
-            queue: 4,
-        },
-    )
-    .unwrap();
+    let hasher = pool(cheap(), 1, 4);
     let verified = hasher.verify(&password("pw"), &phc).await.unwrap();
     assert!(verified.matches && verified.needs_rehash);
     assert!(!hasher.verify(&password("px"), &phc).await.unwrap().matches);
@@ -161,14 +124,7 @@ async fn a_version_0x10_hash_verifies_with_its_own_version_and_needs_a_rehash() 
 
 #[tokio::test]
 async fn every_format_in_the_table_verifies_its_example_and_asks_for_an_upgrade() {
-    let hasher = Hasher::start(
-        HashCost::default(),
-        PoolSize {
-            concurrency: 2,
-            queue: 64,
-        },
-    )
-    .unwrap();
+    let hasher = pool(HashCost::default(), 2, 64);
     for format in FORMATS {
         let right = hasher
             .verify(&password(EXAMPLE_PASSWORD), format.example)

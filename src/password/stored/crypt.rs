@@ -54,10 +54,7 @@ fn sha_crypt(rest: &str, sha512: bool) -> Result<StoredHash, HashRefusal> {
     let (rounds, rest) = match rest.strip_prefix("rounds=") {
         Some(rest) => {
             let (rounds, rest) = rest.split_once('$').ok_or(Unsupported)?;
-            if rounds.is_empty() || !rounds.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Unsupported);
-            }
-            (rounds.parse::<u64>().unwrap_or(u64::MAX), rest)
+            (super::pbkdf2::number(rounds)?, rest)
         }
         None => (5_000, rest),
     };

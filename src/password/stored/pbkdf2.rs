@@ -97,9 +97,9 @@ fn fields(rest: &str, django: bool) -> Result<(u64, Vec<u8>, Vec<u8>), HashRefus
     Ok((iterations, salt, expected))
 }
 
-/// A decimal number of at most 20 digits (so that a huge one reads as out of bounds, not as
-/// malformed).
-fn number(text: &str) -> Result<u64, HashRefusal> {
+/// A decimal number; one too large for a u64 reads as u64::MAX, so that it is out of bounds
+/// rather than malformed. The PBKDF2 and sha-crypt readers share it.
+pub(super) fn number(text: &str) -> Result<u64, HashRefusal> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(HashRefusal::Unsupported);
     }
