@@ -287,14 +287,9 @@ async fn raw_rate(raw: Raw, threads: usize, time: Duration) -> anyhow::Result<f6
     .await?
 }
 
-/// VerifyPassword with a wrong password, lockout off, on `users` users who all have `hash`.
-async fn verify_wrong(
-    dir: &std::path::Path,
-    setup: &Setup,
-    users: usize,
-    hash: &str,
-) -> anyhow::Result<Measured> {
-    dataset::load(dir, setup.cache, users, 0, hash)?;
+/// The bench's service configuration on `dir` with lockout off: these runs send wrong passwords
+/// on purpose.
+fn lockout_off(dir: &std::path::Path, setup: &Setup) -> loginprofiled::config::ServeConfig {
     let mut config = service::config(
         dir.to_owned(),
         setup.tokens.clone(),
@@ -305,7 +300,18 @@ async fn verify_wrong(
         threshold: 0,
         ..LockoutRule::default()
     };
-    let server = service::Running::start(config).await?;
+    config
+}
+
+/// VerifyPassword with a wrong password, lockout off, on `users` users who all have `hash`.
+async fn verify_wrong(
+    dir: &std::path::Path,
+    setup: &Setup,
+    users: usize,
+    hash: &str,
+) -> anyhow::Result<Measured> {
+    dataset::load(dir, setup.cache, users, 0, hash)?;
+    let server = service::Running::start(lockout_off(dir, setup)).await?;
     let users = Arc::new(Users::new(users, 0));
     let token = Some(setup.token.as_str());
     let measured = load::drive(server.addr, token, Op::VerifyWrong, users, setup.shape).await;
@@ -316,17 +322,7 @@ async fn verify_wrong(
 /// The median of 15 VerifyPassword calls (wrong password, lockout off, one caller) for a user of
 /// each kind, an unknown user and a native argon2id user first, taken in rounds.
 async fn medians(dir: &std::path::Path, setup: &Setup) -> anyhow::Result<Vec<Timing>> {
-    let mut config = service::config(
-        dir.to_owned(),
-        setup.tokens.clone(),
-        setup.pool,
-        setup.cache,
-    );
-    config.lockout = LockoutRule {
-        threshold: 0,
-        ..LockoutRule::default()
-    };
-    let server = service::Running::start(config).await?;
+    let server = service::Running::start(lockout_off(dir, setup)).await?;
     let mut client = load::connect(server.addr, Some(&setup.token), 1)
         .await?
         .remove(0);
