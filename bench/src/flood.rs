@@ -15,12 +15,9 @@ use std::{
 };
 
 use anyhow::Context as _;
-use loginprofiled::{
-    grpc::proto::{self, user_service_client::UserServiceClient},
-    password::HashCost,
-};
+use loginprofiled::{grpc::proto, password::HashCost};
 use serde::Serialize;
-use tonic::{Code, Request, transport::Endpoint};
+use tonic::{Code, Request};
 
 use crate::load::{self, PASSWORD, Tally};
 
@@ -131,7 +128,7 @@ async fn flood(
     let pid = child.id();
     let connections = opts.calls.div_ceil(200).max(1);
     let clients = wait_ready(addr, token, connections).await?;
-    create_users(addr, token, opts.calls).await?;
+    create_users(&clients[0], opts.calls).await?;
     match &imported {
         // Every user gets the imported hash (no hashing: the import only stores it).
         Some(imported) => import_all(&clients[0], &imported.hash, opts.calls).await?,
@@ -232,27 +229,18 @@ async fn first_sign_in(
     }
 }
 
-/// Imports `hash` for users c0..count+GET_USERS, 64 at a time.
+/// Imports `hash` for users c0..count+GET_USERS.
 async fn import_all(client: &load::Client, hash: &str, count: usize) -> anyhow::Result<()> {
-    let names: Vec<usize> = (0..count + GET_USERS).collect();
-    for chunk in names.chunks(64) {
-        let calls: Vec<_> = chunk
-            .iter()
-            .map(|i| {
-                let mut client = client.clone();
-                let request = proto::ImportLoginProfileRequest {
-                    user_name: format!("c{i}"),
-                    password_hash: hash.to_owned(),
-                    password_reset_required: false,
-                };
-                tokio::spawn(async move { client.profiles.import_login_profile(request).await })
-            })
-            .collect();
-        for call in calls {
-            call.await??;
-        }
-    }
-    Ok(())
+    for_each_user(count, |user_name| {
+        let mut profiles = client.profiles.clone();
+        let request = proto::ImportLoginProfileRequest {
+            user_name,
+            password_hash: hash.to_owned(),
+            password_reset_required: false,
+        };
+        async move { profiles.import_login_profile(request).await }
+    })
+    .await
 }
 
 /// Gets profiles over and over while the flood lasts, at most 200 a second.
@@ -297,33 +285,31 @@ async fn wait_ready(
     }
 }
 
-/// Creates users c0..count+GET_USERS (no hashing involved), 64 at a time.
-async fn create_users(addr: SocketAddr, token: &str, count: usize) -> anyhow::Result<()> {
-    let channel = Endpoint::from_shared(format!("http://{addr}"))?
-        .connect()
-        .await?;
-    let header: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse()?;
-    let client = UserServiceClient::with_interceptor(channel, move |mut r: Request<()>| {
-        r.metadata_mut().insert("authorization", header.clone());
-        Ok(r)
-    });
+/// Creates users c0..count+GET_USERS (no hashing involved).
+async fn create_users(client: &load::Client, count: usize) -> anyhow::Result<()> {
+    for_each_user(count, |user_name| {
+        let mut users = client.users.clone();
+        let request = proto::CreateUserRequest {
+            user_name,
+            ..Default::default()
+        };
+        async move { users.create_user(request).await }
+    })
+    .await
+}
+
+/// Runs `call` for every user name c0..count+GET_USERS, 64 calls at a time.
+async fn for_each_user<F, C, T>(count: usize, call: F) -> anyhow::Result<()>
+where
+    F: Fn(String) -> C,
+    C: Future<Output = Result<T, tonic::Status>> + Send + 'static,
+    T: Send + 'static,
+{
     let names: Vec<usize> = (0..count + GET_USERS).collect();
     for chunk in names.chunks(64) {
         let calls: Vec<_> = chunk
             .iter()
-            .map(|i| {
-                let mut client = client.clone();
-                let user_name = format!("c{i}");
-                tokio::spawn(async move {
-                    client
-                        .create_user(proto::CreateUserRequest {
-                            user_name,
-                            path: String::new(),
-                            ..Default::default()
-                        })
-                        .await
-                })
-            })
+            .map(|i| tokio::spawn(call(format!("c{i}"))))
             .collect();
         for call in calls {
             call.await??;
