@@ -31,9 +31,11 @@ use tokio::sync::oneshot;
 
 use crate::meter;
 
+mod direct;
 mod foreign;
 mod stored;
 
+pub use direct::DirectHasher;
 use stored::StoredHash;
 pub use stored::{
     ARGON2_MAX_ITERATIONS, ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_PARALLELISM, EXAMPLE_PASSWORD,
@@ -250,33 +252,6 @@ impl Hasher {
             .context("a hashing thread died")
             .and_then(|outcome| outcome)
             .map_err(HashError::Failed)
-    }
-}
-
-/// One hashing thread's worth of the pool's own primitive, outside the pool: for measuring the
-/// raw argon2 rate the service can at best reach, and for building data sets.
-pub struct DirectHasher(Worker);
-
-impl fmt::Debug for DirectHasher {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DirectHasher").finish_non_exhaustive()
-    }
-}
-
-impl DirectHasher {
-    pub fn new(cost: HashCost) -> anyhow::Result<Self> {
-        let params = cost.params().context("argon2 parameters")?;
-        Ok(Self(Worker::new(params, Arc::default())))
-    }
-
-    /// Hashes `password` into a PHC string, reusing this hasher's memory.
-    pub fn hash(&mut self, password: &str) -> anyhow::Result<String> {
-        self.0.hash(&SecretString::from(password))
-    }
-
-    /// Whether `password` matches the PHC string `phc`, reusing this hasher's memory.
-    pub fn verify(&mut self, password: &str, phc: &str) -> anyhow::Result<bool> {
-        Ok(self.0.verify(&SecretString::from(password), phc)?.matches)
     }
 }
 
