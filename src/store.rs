@@ -21,8 +21,8 @@ use async_trait::async_trait;
 
 pub use postgres::{DatabaseUrl, Fault, PgConfig, PgStore, newest_schema_version};
 pub use records::{
-    InFlightAttempt, LedgerRecord, LockoutRecord, PolicyRecord, ProfileRecord, TagRecord,
-    UserRecord,
+    DeviceRecord, InFlightAttempt, LedgerRecord, LockoutRecord, PolicyRecord, ProfileRecord,
+    SealedSeedRecord, TagRecord, UserRecord,
 };
 pub use sled_store::{CheckOutcome, CheckReport, Inspection, Origin, Problems, SledStore, Survey};
 
@@ -109,6 +109,8 @@ pub enum DeleteUser {
     Deleted,
     NoUser,
     HasProfile,
+    /// An MFA device is still enabled for the user.
+    HasDevice,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +154,52 @@ pub enum DeleteProfile {
     NoProfile,
 }
 
+/// How many MFA devices a user may have enabled at once, as IAM allows since 2022.
+pub const DEVICES_PER_USER: usize = 8;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertDevice {
+    Inserted,
+    /// A device of that key exists.
+    AlreadyExists,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplaceDevice {
+    Replaced,
+    NoDevice,
+    /// The device changed since it was read (its version moved on); read it again.
+    Stale,
+    /// The new record assigns the device to a user that does not exist.
+    NoUser,
+    /// The new record assigns the device to a user that already has [`DEVICES_PER_USER`].
+    LimitExceeded,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteDevice {
+    Deleted,
+    NoDevice,
+    /// The device is enabled for a user.
+    Assigned,
+}
+
+/// Which devices [`Store::list_devices`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assignment {
+    Assigned,
+    Unassigned,
+    Any,
+}
+
+/// One page of devices in key order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DevicePage {
+    pub devices: Vec<DeviceRecord>,
+    /// The key of the last device returned when more matching devices follow.
+    pub next_after: Option<String>,
+}
+
 /// One page of users in key order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserPage {
@@ -161,10 +209,12 @@ pub struct UserPage {
 }
 
 /// The whole content of a store as `loginprofiled import` writes it: users under their keys,
-/// each with its login profile if it has one, and the account password policy.
+/// each with its login profile if it has one, the MFA devices (seeds sealed, as stored) and
+/// the account password policy.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
     pub users: Vec<SnapshotUser>,
+    pub devices: Vec<DeviceRecord>,
     pub policy: Option<PolicyRecord>,
 }
 
@@ -190,7 +240,8 @@ pub enum Import {
 pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser>;
     async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>>;
-    /// Deletes the user unless a login profile still exists for it.
+    /// Deletes the user unless a login profile or an MFA device enabled for it still exists
+    /// (the profile is reported first).
     async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser>;
     /// Up to `limit` users in byte order of their keys, with keys after `after`, whose path
     /// starts with `path_prefix` (compared byte for byte; `""` and `"/"` match everyone).
@@ -202,8 +253,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     ) -> StoreResult<UserPage>;
     /// Replaces the user stored under `key` if it still equals `expected`, storing `user` under
     /// `new_key`. When the keys differ (a rename), the login profile (with its password
-    /// history) and the lockout state move to `new_key` in the same transaction and `key` is
-    /// free at once; a `new_key` held by another user leaves everything unchanged.
+    /// history), the lockout state and the user's MFA devices (their `user_key`) move to
+    /// `new_key` in the same transaction and `key` is free at once; a `new_key` held by another
+    /// user leaves everything unchanged.
     async fn replace_user(
         &self,
         key: &str,
@@ -283,6 +335,35 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// `now_ms` and whose last failure is before `forget_before_ms`; returns how many were
     /// removed. A state updated meanwhile is kept.
     async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize>;
+
+    /// Inserts a virtual MFA device under `key` (its lower-case name).
+    async fn insert_device(&self, key: &str, device: DeviceRecord) -> StoreResult<InsertDevice>;
+    async fn device(&self, key: &str) -> StoreResult<Option<DeviceRecord>>;
+    /// The devices enabled for the user of `user_key`, in device-key order (at most
+    /// [`DEVICES_PER_USER`]).
+    async fn user_devices(&self, user_key: &str) -> StoreResult<Vec<DeviceRecord>>;
+    /// Up to `limit` devices of the given assignment in byte order of their keys, with keys
+    /// after `after`.
+    async fn list_devices(
+        &self,
+        assignment: Assignment,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<DevicePage>;
+    /// Replaces the device if its stored version is still `expected_version`; the new record's
+    /// version must be `expected_version + 1`. When the new record assigns the device to a
+    /// user it was not assigned to, the user must exist (`NoUser`) and have fewer than
+    /// [`DEVICES_PER_USER`] devices (`LimitExceeded`), checked in the same transaction, so
+    /// racing enables never exceed the limit. Durable when it returns: a replaced `last_step`
+    /// is what refuses a replayed code, on every replica.
+    async fn replace_device(
+        &self,
+        key: &str,
+        expected_version: u64,
+        device: DeviceRecord,
+    ) -> StoreResult<ReplaceDevice>;
+    /// Deletes the device unless it is enabled for a user.
+    async fn delete_device(&self, key: &str) -> StoreResult<DeleteDevice>;
 
     /// Makes every write so far durable, deferred ones included; the server calls it on a clean
     /// shutdown.

@@ -155,6 +155,9 @@ impl Service {
                 DeleteUser::HasProfile => Err(IamError::DeleteConflict(
                     "Cannot delete entity, must delete login profile first.".to_owned(),
                 )),
+                DeleteUser::HasDevice => Err(IamError::DeleteConflict(
+                    "Cannot delete entity, must delete MFA device first.".to_owned(),
+                )),
             }
         })
         .await

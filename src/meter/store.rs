@@ -8,8 +8,9 @@ use metrics::histogram;
 
 use super::STORE_SECONDS;
 use crate::store::{
-    DeleteProfile, DeleteUser, Import, InsertProfile, InsertUser, LockoutRecord, LockoutUpdate,
-    PolicyRecord, ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Snapshot,
+    Assignment, DeleteDevice, DeleteProfile, DeleteUser, DevicePage, DeviceRecord, Import,
+    InsertDevice, InsertProfile, InsertUser, LockoutRecord, LockoutUpdate, PolicyRecord,
+    ProfileLookup, ProfileRecord, ReplaceDevice, ReplaceProfile, ReplaceUser, Snapshot,
     SnapshotUser, Store, StoreResult, UserPage, UserRecord,
 };
 
@@ -65,6 +66,48 @@ impl Store for TimedStore {
             self.0.replace_user(key, new_key, expected, user),
         )
         .await
+    }
+
+    async fn insert_device(&self, key: &str, device: DeviceRecord) -> StoreResult<InsertDevice> {
+        timed("insert_device", self.0.insert_device(key, device)).await
+    }
+
+    async fn device(&self, key: &str) -> StoreResult<Option<DeviceRecord>> {
+        timed("device", self.0.device(key)).await
+    }
+
+    async fn user_devices(&self, user_key: &str) -> StoreResult<Vec<DeviceRecord>> {
+        timed("user_devices", self.0.user_devices(user_key)).await
+    }
+
+    async fn list_devices(
+        &self,
+        assignment: Assignment,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<DevicePage> {
+        timed(
+            "list_devices",
+            self.0.list_devices(assignment, after, limit),
+        )
+        .await
+    }
+
+    async fn replace_device(
+        &self,
+        key: &str,
+        expected_version: u64,
+        device: DeviceRecord,
+    ) -> StoreResult<ReplaceDevice> {
+        timed(
+            "replace_device",
+            self.0.replace_device(key, expected_version, device),
+        )
+        .await
+    }
+
+    async fn delete_device(&self, key: &str) -> StoreResult<DeleteDevice> {
+        timed("delete_device", self.0.delete_device(key)).await
     }
 
     async fn touch_user(&self, key: &str, at_ms: i64) -> StoreResult<()> {

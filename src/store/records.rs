@@ -122,4 +122,58 @@ pub struct LedgerRecord {
     /// write that counts them. A store that still has it set is refused at open.
     #[prost(bool, tag = "6")]
     pub importing: bool,
+    /// Virtual MFA devices.
+    #[prost(uint64, tag = "7")]
+    pub devices: u64,
+}
+
+/// A virtual MFA device: its sealed TOTP seed and, once enabled, the user it belongs to. The
+/// key is the lower-case name (names are unique without regard to case or path).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct DeviceRecord {
+    /// The name as created, without its path.
+    #[prost(string, tag = "1")]
+    pub name: String,
+    #[prost(string, tag = "2")]
+    pub path: String,
+    #[prost(string, tag = "3")]
+    pub serial_number: String,
+    #[prost(int64, tag = "4")]
+    pub create_date_ms: i64,
+    /// The TOTP seed, encrypted; never stored in clear.
+    #[prost(message, optional, tag = "5")]
+    pub seed: Option<SealedSeedRecord>,
+    /// Tags in key order without regard to case.
+    #[prost(message, repeated, tag = "6")]
+    pub tags: Vec<TagRecord>,
+    /// The user-name key of the user the device is enabled for; absent while unassigned.
+    #[prost(string, optional, tag = "7")]
+    pub user_key: Option<String>,
+    #[prost(int64, optional, tag = "8")]
+    pub enable_date_ms: Option<i64>,
+    /// The last TOTP time step a code was accepted for (replay protection): a code is accepted
+    /// only for a later step. Reset when the device is deactivated.
+    #[prost(int64, optional, tag = "9")]
+    pub last_step: Option<i64>,
+    /// The device's clock drift in steps, as ResyncMFADevice measured it.
+    #[prost(int64, tag = "10")]
+    pub drift_steps: i64,
+    /// Bumped on every replacement, for compare-and-swap.
+    #[prost(uint64, tag = "11")]
+    pub version: u64,
+}
+
+/// A TOTP seed encrypted with AES-256-GCM. The associated data binds it to its device and to
+/// the user it is enabled for, so a ciphertext copied to another record does not open.
+#[derive(Clone, PartialEq, Eq, prost::Message)]
+pub struct SealedSeedRecord {
+    /// Which key of the key file sealed it (a fingerprint of the key, never the key).
+    #[prost(string, tag = "1")]
+    pub key_id: String,
+    /// 96-bit nonce, random per sealing.
+    #[prost(bytes = "vec", tag = "2")]
+    pub nonce: Vec<u8>,
+    /// The ciphertext with its 128-bit tag.
+    #[prost(bytes = "vec", tag = "3")]
+    pub ciphertext: Vec<u8>,
 }

@@ -113,6 +113,52 @@ fn decode_plain<T: Message + Default>(bytes: &[u8]) -> StoreResult<T> {
 
 #[async_trait]
 impl Store for SledStore {
+    // MFA devices: stored by the store work of issue 21 (in progress on this branch).
+    async fn insert_device(
+        &self,
+        _key: &str,
+        _device: crate::store::DeviceRecord,
+    ) -> crate::store::StoreResult<crate::store::InsertDevice> {
+        anyhow::bail!("MFA devices are not stored yet")
+    }
+    async fn device(
+        &self,
+        _key: &str,
+    ) -> crate::store::StoreResult<Option<crate::store::DeviceRecord>> {
+        anyhow::bail!("MFA devices are not stored yet")
+    }
+    async fn user_devices(
+        &self,
+        _user_key: &str,
+    ) -> crate::store::StoreResult<Vec<crate::store::DeviceRecord>> {
+        Ok(Vec::new())
+    }
+    async fn list_devices(
+        &self,
+        _assignment: crate::store::Assignment,
+        _after: Option<&str>,
+        _limit: usize,
+    ) -> crate::store::StoreResult<crate::store::DevicePage> {
+        Ok(crate::store::DevicePage {
+            devices: Vec::new(),
+            next_after: None,
+        })
+    }
+    async fn replace_device(
+        &self,
+        _key: &str,
+        _expected_version: u64,
+        _device: crate::store::DeviceRecord,
+    ) -> crate::store::StoreResult<crate::store::ReplaceDevice> {
+        anyhow::bail!("MFA devices are not stored yet")
+    }
+    async fn delete_device(
+        &self,
+        _key: &str,
+    ) -> crate::store::StoreResult<crate::store::DeleteDevice> {
+        anyhow::bail!("MFA devices are not stored yet")
+    }
+
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
         let key = key.to_owned();
         self.blocking(move |s| s.insert_user_now(&key, &user)).await

@@ -15,6 +15,52 @@ use super::{
 
 #[async_trait]
 impl Store for PgStore {
+    // MFA devices: stored by the store work of issue 21 (in progress on this branch).
+    async fn insert_device(
+        &self,
+        _key: &str,
+        _device: crate::store::DeviceRecord,
+    ) -> crate::store::StoreResult<crate::store::InsertDevice> {
+        anyhow::bail!("MFA devices are not stored yet")
+    }
+    async fn device(
+        &self,
+        _key: &str,
+    ) -> crate::store::StoreResult<Option<crate::store::DeviceRecord>> {
+        anyhow::bail!("MFA devices are not stored yet")
+    }
+    async fn user_devices(
+        &self,
+        _user_key: &str,
+    ) -> crate::store::StoreResult<Vec<crate::store::DeviceRecord>> {
+        Ok(Vec::new())
+    }
+    async fn list_devices(
+        &self,
+        _assignment: crate::store::Assignment,
+        _after: Option<&str>,
+        _limit: usize,
+    ) -> crate::store::StoreResult<crate::store::DevicePage> {
+        Ok(crate::store::DevicePage {
+            devices: Vec::new(),
+            next_after: None,
+        })
+    }
+    async fn replace_device(
+        &self,
+        _key: &str,
+        _expected_version: u64,
+        _device: crate::store::DeviceRecord,
+    ) -> crate::store::StoreResult<crate::store::ReplaceDevice> {
+        anyhow::bail!("MFA devices are not stored yet")
+    }
+    async fn delete_device(
+        &self,
+        _key: &str,
+    ) -> crate::store::StoreResult<crate::store::DeleteDevice> {
+        anyhow::bail!("MFA devices are not stored yet")
+    }
+
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
         self.write("inserting a user", || async {
             let mut conn = self.conn().await?;

@@ -43,6 +43,7 @@ impl LedgerRecord {
             profiles,
             policy,
             importing: false,
+            devices: 0,
         }
     }
 
