@@ -42,6 +42,8 @@ struct Line<'a> {
     time: String,
     event: &'a str,
     user_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serial_number: Option<&'a str>,
     caller: Option<&'a str>,
     peer: Option<&'a str>,
     request_id: Option<&'a str>,
@@ -93,12 +95,26 @@ impl AuditTrail {
         user_name: Option<&str>,
         outcome: &str,
     ) -> anyhow::Result<()> {
+        self.write_line(operation, event, user_name, None, outcome)
+    }
+
+    /// Writes one line for `event` of the current call on an MFA device, named by its serial
+    /// number (never its seed).
+    pub fn write_line(
+        &self,
+        operation: Operation,
+        event: &str,
+        user_name: Option<&str>,
+        serial_number: Option<&str>,
+        outcome: &str,
+    ) -> anyhow::Result<()> {
         let call = CallRecord::current();
         let call = call.as_deref();
         let line = Line {
             time: now(),
             event,
             user_name,
+            serial_number,
             caller: call.and_then(CallRecord::caller),
             peer: call.and_then(|c| c.peer.as_deref()),
             request_id: call.map(|c| c.request_id.as_str()),

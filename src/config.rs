@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::{
     access::{Scope, Tokens},
     domain::{Echo, LockoutRule},
+    mfa::Keyring,
     password::{HashCost, PoolSize},
     screening::Screening,
     store::PgConfig,
@@ -17,6 +18,7 @@ use crate::{
 mod bounds;
 mod database;
 mod listen;
+mod mfa_args;
 mod screening_args;
 mod store_args;
 mod transport;
@@ -24,6 +26,7 @@ mod transport;
 pub use database::{DEFAULT_DATA_DIR, DatabaseArgs, SecretArg};
 pub use listen::ListenAddr;
 use listen::parse_http_listen;
+pub use mfa_args::{MfaArgs, MfaCommand, RotateKeysArgs};
 pub use screening_args::{BlocklistCommand, BuildArgs, CheckListArgs, Switch};
 pub use store_args::{ExportArgs, ImportArgs, MigrateArgs, StoreArgs};
 
@@ -66,6 +69,9 @@ pub enum Command {
     /// Compiles password blocklists, and checks a password against them, without a server.
     #[command(subcommand)]
     Blocklist(BlocklistCommand),
+    /// Makes keys for MFA seeds, and re-encrypts the stored seeds under a new one.
+    #[command(subcommand)]
+    Mfa(MfaCommand),
 }
 
 /// Flags of `check`.
@@ -238,6 +244,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub password_blocklist: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub mfa: MfaArgs,
 }
 
 /// The validated configuration of `serve`.
@@ -271,6 +280,11 @@ pub struct ServeConfig {
     pub audit_log: Option<PathBuf>,
     /// The password blocklists in force (off: none).
     pub screening: Screening,
+    /// The keys of MFA seeds; None without `--mfa-key-file`.
+    pub mfa_keys: Option<Arc<Keyring>>,
+    /// Where the keys came from, for messages.
+    pub mfa_key_file: Option<PathBuf>,
+    pub mfa_issuer: String,
 }
 
 /// Bounds on what callers can make the server hold at once.
@@ -353,6 +367,7 @@ impl ServeArgs {
         let lockout_base = problems.keep(duration("--lockout-base", &self.lockout_base));
         let lockout_max = problems.keep(duration("--lockout-max", &self.lockout_max));
         let screening = problems.keep_all(self.screening());
+        let mfa = self.mfa.validate(&mut problems);
         let lockout = match (lockout_base, lockout_max) {
             (Some(base), Some(max)) => problems.keep_all(self.lockout(base, max)),
             _ => None,
@@ -387,7 +402,7 @@ impl ServeArgs {
             (drain_delay, grace_period),
             lockout,
             (tls, health_listen, metrics_listen),
-            (store, screening),
+            (store, screening, mfa),
         ) {
             (
                 (Some(listen), Some(http_listen)),
@@ -398,7 +413,7 @@ impl ServeArgs {
                 (Some(drain_delay), Some(grace_period)),
                 Some(lockout),
                 (Some(tls), Some(health_listen), Some(metrics_listen)),
-                (Some((data_dir, database)), Some(screening)),
+                (Some((data_dir, database)), Some(screening), Some((mfa_keys, mfa_issuer))),
             ) if problems.0.is_empty() => Ok(ServeConfig {
                 listen,
                 http_listen,
@@ -419,6 +434,9 @@ impl ServeArgs {
                 metrics_listen,
                 audit_log: self.audit_log,
                 screening,
+                mfa_keys: mfa_keys.map(Arc::new),
+                mfa_key_file: self.mfa.mfa_key_file,
+                mfa_issuer,
             }),
             _ => Err(ConfigErrors(problems.0)),
         }

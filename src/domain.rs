@@ -10,6 +10,7 @@ mod imported;
 mod input;
 mod login_profiles;
 mod marker;
+mod mfa_devices;
 mod policy;
 mod screening;
 mod sign_in;
@@ -25,6 +26,11 @@ pub use error::{FieldViolation, IamError, Violations};
 pub use imported::ImportLoginProfile;
 pub use input::{Password, PathPrefix, UserName, UserPath};
 pub use login_profiles::{CreateLoginProfile, LoginProfile, UpdateLoginProfile};
+pub use mfa_devices::{
+    CreateVirtualMfaDevice, DeactivateMfaDevice, DeviceCodes, DeviceList, Enrolment,
+    ListMfaDevices, ListVirtualMfaDevices, MfaDevice, MfaSettings, SerialNumber, VirtualMfaDevice,
+    devices_without_key, parse_serial_number, reseal_mfa_seeds,
+};
 pub use policy::{PasswordPolicy, PasswordPolicyFields, Rules, SYMBOLS, UpdatePasswordPolicy};
 pub use screening::ScreeningRule;
 pub use sign_in::{ATTEMPT_LEASE, ChangePassword, LockoutRule, Verdict, VerifyPassword};
@@ -46,6 +52,8 @@ pub struct Settings {
     pub lockout: LockoutRule,
     /// The blocklists new passwords are screened against (off: none, and no context rule).
     pub screening: Screening,
+    /// The keys and issuer of virtual MFA devices.
+    pub mfa: MfaSettings,
 }
 
 /// The service's operations over one store, hashing pool and clock. Cloning is shallow.

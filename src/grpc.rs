@@ -6,11 +6,13 @@ pub mod access_log;
 pub mod auth;
 mod convert;
 mod login_profiles;
+mod mfa_devices;
 mod policy;
 pub mod status;
 mod users;
 
 pub use login_profiles::LoginProfileApi;
+pub use mfa_devices::MfaDeviceApi;
 pub use policy::PasswordPolicyApi;
 pub use users::UserApi;
 
@@ -24,11 +26,12 @@ pub mod proto {
         tonic::include_file_descriptor_set!("loginprofile_descriptor");
 }
 
-/// The fully qualified names of the three services, for health and logging.
-pub const SERVICE_NAMES: [&str; 3] = [
+/// The fully qualified names of the services, for health and logging.
+pub const SERVICE_NAMES: [&str; GrpcService::ALL.len()] = [
     GrpcService::LoginProfileService.full_name(),
     GrpcService::UserService.full_name(),
     GrpcService::AccountPasswordPolicyService.full_name(),
+    GrpcService::MFADeviceService.full_name(),
 ];
 
 use crate::operation::GrpcService;

@@ -7,10 +7,10 @@ use clap::Parser as _;
 use loginprofiled::{
     access::new_token,
     config::{
-        BlocklistCommand, CheckArgs, Cli, Command, ExportArgs, ImportArgs, LogFormat, MigrateArgs,
-        StoreArgs, TokenCommand,
+        BlocklistCommand, CheckArgs, Cli, Command, ExportArgs, ImportArgs, LogFormat, MfaCommand,
+        MigrateArgs, RotateKeysArgs, StoreArgs, TokenCommand,
     },
-    screening, server,
+    domain, screening, server,
     store::{self, SledStore, Store, StoreConfig},
     telemetry, transfer,
 };
@@ -32,6 +32,11 @@ fn main() -> ExitCode {
         Command::Import(args) => import(&args),
         Command::Migrate(args) => migrate(&args),
         Command::Blocklist(command) => blocklist(&command),
+        Command::Mfa(MfaCommand::GenerateKey) => {
+            println!("{}", loginprofiled::mfa::Keyring::generate_key_line());
+            ExitCode::SUCCESS
+        }
+        Command::Mfa(MfaCommand::RotateKeys(args)) => rotate_keys(&args),
         Command::Serve(args) => {
             let config = match args.validate() {
                 Ok(config) => config,
@@ -54,7 +59,12 @@ fn main() -> ExitCode {
                         "loginprofiled stopped on an error"
                     );
                     eprintln!("loginprofiled: {error:#}");
-                    ExitCode::FAILURE
+                    // A refusal the operator must fix, like a configuration error.
+                    if error.downcast_ref::<server::Refused>().is_some() {
+                        ExitCode::from(2)
+                    } else {
+                        ExitCode::FAILURE
+                    }
                 }
             }
         }
@@ -115,6 +125,40 @@ fn import(args: &ImportArgs) -> ExitCode {
             let store = open(&args.store)?;
             let counts = transfer::import(&*store, snapshot).await?;
             Ok(format!("imported {counts}"))
+        }),
+    )
+}
+
+/// `mfa rotate-keys`: every seed sealed under the key file's first key.
+fn rotate_keys(args: &RotateKeysArgs) -> ExitCode {
+    finish(
+        "mfa rotate-keys",
+        on_runtime(async {
+            let keys = loginprofiled::mfa::Keyring::load(&args.mfa_key_file)?;
+            let config = args.store.store_config().map_err(anyhow::Error::msg)?;
+            let store = store::open_existing(&config)?;
+            let unopenable = domain::devices_without_key(&*store, Some(&keys))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            anyhow::ensure!(
+                unopenable.is_empty(),
+                "{} MFA device seed(s) (the first: {}) are sealed under keys {} does not hold; \
+                 nothing was changed",
+                unopenable.len(),
+                unopenable[0],
+                args.mfa_key_file.display()
+            );
+            let resealed = domain::reseal_mfa_seeds(&*store, &keys)
+                .await
+                .map_err(|e| match e.fault() {
+                    Some(cause) => anyhow::anyhow!("{e}: {cause:#}"),
+                    None => anyhow::anyhow!("{e}"),
+                })?;
+            store.flush().await?;
+            Ok(format!(
+                "{resealed} MFA seed(s) re-encrypted under key {}",
+                keys.primary_id()
+            ))
         }),
     )
 }

@@ -41,6 +41,8 @@ const PASSWORD_HASHES: &str = "loginprofiled_password_hashes";
 const STORE_SECONDS: &str = "loginprofiled_store_seconds";
 const BUILD_INFO: &str = "loginprofiled_build_info";
 const AUDIT_FAILURES: &str = "loginprofiled_audit_write_failures_total";
+const MFA_DEVICES: &str = "loginprofiled_mfa_device_events_total";
+const MFA_SEALED: &str = "loginprofiled_mfa_seeds_resealed_total";
 
 /// Prometheus' default histogram buckets (as go-grpc-prometheus uses), in seconds.
 const BUCKETS: [f64; 11] = [
@@ -102,6 +104,14 @@ fn describe() {
         "Time one argon2 computation takes."
     );
     describe_counter!(VERIFY, "VerifyPassword outcomes, by result.");
+    describe_counter!(
+        MFA_DEVICES,
+        "Changes of virtual MFA devices: created, enabled, resynced, deactivated, deleted."
+    );
+    describe_counter!(
+        MFA_SEALED,
+        "MFA seeds re-encrypted under the first key of the key file (key rotation)."
+    );
     describe_counter!(LOCKOUTS, "User names locked after repeated failures.");
     describe_counter!(
         REHASH,
@@ -271,7 +281,8 @@ pub(crate) mod hash {
     }
 }
 
-/// A VerifyPassword outcome: `ok`, `invalid_credentials`, `locked` or `throttled`.
+/// A VerifyPassword outcome: `ok`, `invalid_credentials`, `locked`, `throttled`, `error` or
+/// `mfa_required`.
 pub(crate) fn verify(result: &'static str) {
     counter!(VERIFY, "result" => result).increment(1);
 }
@@ -294,6 +305,16 @@ pub(crate) fn password_compromised() {
 /// The store holds `count` login profiles whose hash is of `scheme`.
 pub(crate) fn password_hashes(scheme: &'static str, count: u64) {
     gauge!(PASSWORD_HASHES, "scheme" => scheme).set(count as f64);
+}
+
+/// A virtual MFA device changed: `created`, `enabled`, `resynced`, `deactivated` or `deleted`.
+pub(crate) fn mfa_device(event: &'static str) {
+    counter!(MFA_DEVICES, "event" => event).increment(1);
+}
+
+/// An MFA seed was re-encrypted under the key file's first key.
+pub(crate) fn mfa_seed_resealed() {
+    counter!(MFA_SEALED).increment(1);
 }
 
 /// An audit line could not be written.

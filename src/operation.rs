@@ -18,7 +18,8 @@ pub enum Scope {
     Admin,
     /// What a sign-in service needs: VerifyPassword, ChangePassword and reads of one user.
     Signin,
-    /// Reads: GetLoginProfile, GetUser, ListUsers, ListUserTags, GetAccountPasswordPolicy.
+    /// Reads: GetLoginProfile, GetUser, ListUsers, ListUserTags, GetAccountPasswordPolicy,
+    /// ListMFADevices, ListVirtualMFADevices.
     Read,
 }
 
@@ -43,13 +44,15 @@ pub enum GrpcService {
     LoginProfileService,
     UserService,
     AccountPasswordPolicyService,
+    MFADeviceService,
 }
 
 impl GrpcService {
-    pub const ALL: [GrpcService; 3] = [
+    pub const ALL: [GrpcService; 4] = [
         GrpcService::LoginProfileService,
         GrpcService::UserService,
         GrpcService::AccountPasswordPolicyService,
+        GrpcService::MFADeviceService,
     ];
 
     /// The fully qualified name, as health, reflection and the metrics' `grpc_service` name it.
@@ -60,6 +63,7 @@ impl GrpcService {
             GrpcService::AccountPasswordPolicyService => {
                 "iam.loginprofile.v1.AccountPasswordPolicyService"
             }
+            GrpcService::MFADeviceService => "iam.loginprofile.v1.MFADeviceService",
         }
     }
 }
@@ -154,6 +158,20 @@ operations! {
         audit: Audit::Change("policy_updated");
     DeleteAccountPasswordPolicy: AccountPasswordPolicyService, query_api: true, scopes: [],
         audit: Audit::Change("policy_deleted");
+    CreateVirtualMFADevice: MFADeviceService, query_api: true, scopes: [],
+        audit: Audit::Change("mfa_device_created");
+    EnableMFADevice: MFADeviceService, query_api: true, scopes: [],
+        audit: Audit::Change("mfa_device_enabled");
+    ResyncMFADevice: MFADeviceService, query_api: true, scopes: [],
+        audit: Audit::Change("mfa_device_resynced");
+    DeactivateMFADevice: MFADeviceService, query_api: true, scopes: [],
+        audit: Audit::Change("mfa_device_deactivated");
+    DeleteVirtualMFADevice: MFADeviceService, query_api: true, scopes: [],
+        audit: Audit::Change("mfa_device_deleted");
+    ListMFADevices: MFADeviceService, query_api: true, scopes: [Read],
+        audit: Audit::No;
+    ListVirtualMFADevices: MFADeviceService, query_api: true, scopes: [Read],
+        audit: Audit::No;
 }
 
 /// The label metrics and logs use for a gRPC method or Query API action that is not in the
@@ -245,7 +263,7 @@ mod tests {
                 .iter()
                 .filter(|op| op.is_query_api_action())
                 .count(),
-            16
+            23
         );
     }
 

@@ -11,6 +11,7 @@ mod actions;
 mod auth;
 mod error;
 mod limits;
+mod mfa_actions;
 mod params;
 mod render;
 mod sigv4;

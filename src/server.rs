@@ -12,14 +12,15 @@ use tower::ServiceBuilder;
 use crate::{
     audit::AuditTrail,
     config::{ListenAddr, ServeConfig},
-    domain::{Clock, Service, Settings, SystemClock},
+    domain::{Clock, MfaSettings, Service, Settings, SystemClock},
     grpc::{
-        LoginProfileApi, PasswordPolicyApi, UserApi,
+        LoginProfileApi, MfaDeviceApi, PasswordPolicyApi, UserApi,
         access_log::AccessLogLayer,
         auth::AuthLayer,
         proto::{
             self, account_password_policy_service_server::AccountPasswordPolicyServiceServer,
             login_profile_service_server::LoginProfileServiceServer,
+            mfa_device_service_server::MfaDeviceServiceServer,
             user_service_server::UserServiceServer,
         },
     },
@@ -32,10 +33,13 @@ use crate::{
 
 mod connections;
 mod health;
+mod mfa_keys;
 mod transport;
 mod unix_socket;
 
 use health::Health;
+pub use mfa_keys::Refused;
+use mfa_keys::check_mfa_keys;
 pub use transport::Listeners;
 use transport::{bind_tcp, serve_health, serve_metrics, warn_about_transport};
 pub use unix_socket::SocketFile;
@@ -60,6 +64,10 @@ impl App {
             account_id: config.account_id.clone(),
             lockout: config.lockout,
             screening: config.screening.clone(),
+            mfa: MfaSettings {
+                keys: config.mfa_keys.clone(),
+                issuer: config.mfa_issuer.clone(),
+            },
         };
         let service = Service::new(Arc::new(store), hasher, clock, settings, audit);
         Ok(Self { service, config })
@@ -136,6 +144,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let app = tokio::task::spawn_blocking(move || App::open(config, Arc::new(SystemClock)))
         .await
         .context("the task opening the store failed")??;
+    check_mfa_keys(&app).await?;
     let listener = Listener::bind(&app.config.listen).await?;
     let http_listener = bind_tcp(app.config.http_listen, "the Query API").await?;
     let health_listener = bind_tcp(app.config.health_listen, "the health port").await?;
@@ -351,6 +360,10 @@ async fn serve_grpc(
         )
         .add_service(
             AccountPasswordPolicyServiceServer::new(PasswordPolicyApi(service.clone()))
+                .max_decoding_message_size(max_message),
+        )
+        .add_service(
+            MfaDeviceServiceServer::new(MfaDeviceApi(service.clone()))
                 .max_decoding_message_size(max_message),
         );
     match listener {

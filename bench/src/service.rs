@@ -54,6 +54,9 @@ pub(crate) fn config(
         metrics_listen: None,
         audit_log: None,
         screening: loginprofiled::screening::Screening::builtin(),
+        mfa_keys: None,
+        mfa_key_file: None,
+        mfa_issuer: "loginprofiled".to_owned(),
     }
 }
 

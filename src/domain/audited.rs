@@ -44,6 +44,12 @@ impl Service {
                 "invalid_credentials",
             ),
             Ok(Verdict::Locked { .. }) => ("sign_in_locked", "Locked", "locked"),
+            Ok(Verdict::MfaRequired) => ("sign_in_mfa_required", "MfaRequired", "mfa_required"),
+            Ok(Verdict::InvalidMfaCode) => (
+                "sign_in_failed",
+                "InvalidAuthenticationCode",
+                "invalid_credentials",
+            ),
             Err(IamError::Throttling { .. }) => ("sign_in_failed", "Throttling", "throttled"),
             Err(error) => ("sign_in_failed", error.code(), "error"),
         };

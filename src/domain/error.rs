@@ -113,6 +113,9 @@ pub enum IamError {
     InvalidCredentials,
     #[error("{0}")]
     AccessDenied(String),
+    /// EnableMFADevice or ResyncMFADevice with codes the device did not make (403, as IAM).
+    #[error("Authentication code for device is not valid.")]
+    InvalidAuthenticationCode,
     #[error("{0}")]
     InvalidUserType(String),
     /// Load shed: the hashing queue is full. Safe to retry after `retry_after`.
@@ -145,6 +148,7 @@ impl IamError {
             }
             Self::InvalidCredentials => "InvalidCredentials",
             Self::AccessDenied(_) => "AccessDenied",
+            Self::InvalidAuthenticationCode => "InvalidAuthenticationCode",
             Self::InvalidUserType(_) => "InvalidUserType",
             Self::Throttling { .. } => "Throttling",
             Self::Internal(_) => "ServiceFailure",

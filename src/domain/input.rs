@@ -93,7 +93,7 @@ impl UserName {
     }
 }
 
-fn is_user_name_char(c: char) -> bool {
+pub(super) fn is_user_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
 }
 

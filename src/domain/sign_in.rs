@@ -9,6 +9,7 @@ mod upgrade;
 
 use std::time::{Duration, SystemTime};
 
+use super::mfa_devices::{SecondFactor, parse_mfa_code};
 use super::{
     IamError, Password, Service, UserName, Violations,
     clock::{from_ms, to_ms},
@@ -19,7 +20,8 @@ use crate::operation::Operation;
 use crate::password::Verified;
 use crate::{
     meter,
-    store::{PolicyRecord, ProfileLookup, ProfileRecord},
+    mfa::Code,
+    store::{PolicyRecord, ProfileLookup, ProfileRecord, UserRecord},
 };
 pub use lockout::{ATTEMPT_LEASE, LockoutRule};
 use lockout::{Admission, Attempt, Settlement, to_ms_duration};
@@ -31,15 +33,27 @@ const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 pub struct VerifyPassword {
     user: UserName,
     password: Password,
+    mfa_code: Option<Code>,
 }
 
 impl VerifyPassword {
-    pub fn parse(user_name: &str, password: String) -> Result<Self, IamError> {
+    /// An empty or absent `mfa_code` means no code; one that is not six digits is a
+    /// ValidationError (member `mfaCode`).
+    pub fn parse(
+        user_name: &str,
+        password: String,
+        mfa_code: Option<&str>,
+    ) -> Result<Self, IamError> {
         let mut violations = Violations::default();
         let user = violations.check(UserName::parse("userName", user_name));
         let password = violations.check(Password::parse("password", password));
-        match (user, password) {
-            (Some(user), Some(password)) => Ok(Self { user, password }),
+        let mfa_code = violations.check(parse_mfa_code(mfa_code));
+        match (user, password, mfa_code) {
+            (Some(user), Some(password), Some(mfa_code)) => Ok(Self {
+                user,
+                password,
+                mfa_code,
+            }),
             _ => Err(violations.into()),
         }
     }
@@ -59,6 +73,12 @@ pub enum Verdict {
     Locked {
         retry_after: Duration,
     },
+    /// The password is right and the user has an MFA device, but no code was given: not a
+    /// sign-in (nothing counted or recorded).
+    MfaRequired,
+    /// The password is right and the code is not (wrong, outside the window or used before):
+    /// answered as [`Verdict::InvalidCredentials`], audited as what it is.
+    InvalidMfaCode,
 }
 
 /// A validated ChangePassword request.
@@ -114,7 +134,11 @@ impl Service {
     }
 
     async fn check_password(&self, request: VerifyPassword) -> Result<Verdict, IamError> {
-        let VerifyPassword { user, password } = request;
+        let VerifyPassword {
+            user,
+            password,
+            mfa_code,
+        } = request;
         let key = user.key();
         let attempt = match self.admit_attempt(&key).await? {
             Admission::Admitted(attempt) => attempt,
@@ -122,6 +146,7 @@ impl Service {
         };
         let Some(Proven {
             attempt,
+            user: user_record,
             mut profile,
             policy,
             verified,
@@ -129,6 +154,24 @@ impl Service {
         else {
             return Ok(Verdict::InvalidCredentials);
         };
+        match self
+            .second_factor(&key, &user_record, mfa_code.as_ref())
+            .await
+        {
+            Ok(SecondFactor::NotEnrolled | SecondFactor::Accepted) => {}
+            Ok(SecondFactor::Required) => {
+                attempt.settle(Settlement::Abandoned).await?;
+                return Ok(Verdict::MfaRequired);
+            }
+            Ok(SecondFactor::Rejected) => {
+                attempt.settle(Settlement::Failure).await?;
+                return Ok(Verdict::InvalidMfaCode);
+            }
+            Err(error) => {
+                attempt.settle(Settlement::Abandoned).await?;
+                return Err(error);
+            }
+        }
         let now = self.clock.now();
         attempt.signed_in(to_ms(now)).await?;
         let rules = Rules::from(policy);
@@ -182,6 +225,7 @@ impl Service {
                 profile,
                 policy,
                 verified,
+                ..
             }) = self.prove(&key, &old, attempt).await?
             else {
                 return Err(IamError::InvalidCredentials);
@@ -240,7 +284,7 @@ impl Service {
         attempt: Attempt,
     ) -> Result<Option<Proven>, IamError> {
         let (lookup, policy) = self.store.profile_and_policy(key).await?;
-        let ProfileLookup::Found(_, profile) = lookup else {
+        let ProfileLookup::Found(user, profile) = lookup else {
             self.hasher.verify_dummy(password).await?;
             attempt.settle(Settlement::Failure).await?;
             return Ok(None);
@@ -252,6 +296,7 @@ impl Service {
         }
         Ok(Some(Proven {
             attempt,
+            user,
             profile,
             policy,
             verified,
@@ -303,6 +348,7 @@ impl Service {
 /// A password proven against the stored profile, with the attempt still to settle.
 struct Proven {
     attempt: Attempt,
+    user: UserRecord,
     profile: ProfileRecord,
     policy: Option<PolicyRecord>,
     verified: Verified,

@@ -61,3 +61,13 @@ impl From<PasswordPolicy> for proto::PasswordPolicy {
         }
     }
 }
+
+/// Tags as a request carries them.
+pub(super) fn tags(tags: Vec<proto::Tag>) -> Vec<Tag> {
+    tags.into_iter()
+        .map(|t| Tag {
+            key: t.key,
+            value: t.value,
+        })
+        .collect()
+}

@@ -94,7 +94,11 @@ impl LoginProfileService for LoginProfileApi {
         let r = request.into_inner();
         let verdict = self
             .0
-            .verify_password(VerifyPassword::parse(&r.user_name, r.password)?)
+            .verify_password(VerifyPassword::parse(
+                &r.user_name,
+                r.password,
+                r.mfa_code.as_deref(),
+            )?)
             .await?;
         Ok(Response::new(verdict.into()))
     }
@@ -114,8 +118,13 @@ impl From<Verdict> for proto::VerifyPasswordResponse {
                 password_expires_at: password_expires_at.map(timestamp),
                 retry_after: None,
             },
-            Verdict::InvalidCredentials => Self {
+            // A wrong code answers as a wrong password does.
+            Verdict::InvalidCredentials | Verdict::InvalidMfaCode => Self {
                 result: proto::VerifyResult::InvalidCredentials.into(),
+                ..Self::default()
+            },
+            Verdict::MfaRequired => Self {
+                result: proto::VerifyResult::MfaRequired.into(),
                 ..Self::default()
             },
             Verdict::Locked { retry_after } => Self {

@@ -22,7 +22,9 @@ pub fn code(error: &IamError) -> Code {
         IamError::NoSuchEntity(_) => Code::NotFound,
         IamError::EntityAlreadyExists(_) => Code::AlreadyExists,
         IamError::DeleteConflict(_) | IamError::InvalidUserType(_) => Code::FailedPrecondition,
-        IamError::InvalidCredentials | IamError::AccessDenied(_) => Code::PermissionDenied,
+        IamError::InvalidCredentials
+        | IamError::AccessDenied(_)
+        | IamError::InvalidAuthenticationCode => Code::PermissionDenied,
         IamError::Throttling { .. } => Code::ResourceExhausted,
         IamError::Internal(_) => Code::Internal,
         IamError::Unavailable(_) => Code::Unavailable,

@@ -2,10 +2,12 @@
 
 use tonic::{Request, Response, Status};
 
-use super::proto::{self, user_service_server::UserService};
+use super::{
+    convert::tags,
+    proto::{self, user_service_server::UserService},
+};
 use crate::domain::{
-    CreateUser, ListUserTags, ListUsers, Service, Tag, TagUser, UntagUser, UpdateUser,
-    parse_user_name,
+    CreateUser, ListUserTags, ListUsers, Service, TagUser, UntagUser, UpdateUser, parse_user_name,
 };
 
 /// Serves UserService.
@@ -118,13 +120,4 @@ impl UserService for UserApi {
             tags: page.tags.into_iter().map(Into::into).collect(),
         }))
     }
-}
-
-fn tags(tags: Vec<proto::Tag>) -> Vec<Tag> {
-    tags.into_iter()
-        .map(|t| Tag {
-            key: t.key,
-            value: t.value,
-        })
-        .collect()
 }

@@ -2,7 +2,7 @@
 //! adapters call too: parameters in, the children of `<OpResult>` out.
 
 use super::error::RequestError;
-use super::{params::Params, render, xml::Node};
+use super::{mfa_actions as mfa, params::Params, render, xml::Node};
 use crate::{
     access::Caller,
     domain::{
@@ -175,6 +175,13 @@ pub(super) async fn perform(
             service.delete_account_password_policy().await?;
             Ok(Vec::new())
         }
+        Action::CreateVirtualMFADevice => mfa::create(params, service).await,
+        Action::EnableMFADevice => mfa::enable(params, service).await,
+        Action::ResyncMFADevice => mfa::resync(params, service).await,
+        Action::DeactivateMFADevice => mfa::deactivate(params, service).await,
+        Action::DeleteVirtualMFADevice => mfa::delete(params, service).await,
+        Action::ListMFADevices => mfa::list(params, caller, user_name_or_callers, service).await,
+        Action::ListVirtualMFADevices => mfa::list_virtual(params, service).await,
         // `from_params` never yields an operation the Query API does not serve.
         Action::VerifyPassword | Action::ImportLoginProfile => Err(IamError::internal(
             anyhow::anyhow!("{} is not a Query API action", action.operation().name()),
@@ -213,7 +220,7 @@ fn change_password_user(params: &Params, caller: Option<&Caller>) -> Result<Stri
 }
 
 /// The `Tags` list (`Tags.member.N.Key`, `Tags.member.N.Value`); IAM's Tag requires both.
-fn tags(params: &Params) -> Result<Vec<Tag>, IamError> {
+pub(super) fn tags(params: &Params) -> Result<Vec<Tag>, IamError> {
     let mut violations = Violations::default();
     let mut tags = Vec::new();
     for (i, parts) in params.list_members("Tags").into_values().enumerate() {

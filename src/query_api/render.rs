@@ -35,7 +35,7 @@ pub(super) fn user(element: &'static str, user: User) -> Node {
 }
 
 /// `<Tags>` with a `<member>` of `Key` and `Value` per tag.
-fn tags(tags: Vec<Tag>) -> Node {
+pub(super) fn tags(tags: Vec<Tag>) -> Node {
     let members = tags
         .into_iter()
         .map(|t| {

@@ -47,7 +47,9 @@ fn iam_status(error: &IamError) -> StatusCode {
         IamError::EntityAlreadyExists(_)
         | IamError::DeleteConflict(_)
         | IamError::LimitExceeded(_) => StatusCode::CONFLICT,
-        IamError::InvalidCredentials | IamError::AccessDenied(_) => StatusCode::FORBIDDEN,
+        IamError::InvalidCredentials
+        | IamError::AccessDenied(_)
+        | IamError::InvalidAuthenticationCode => StatusCode::FORBIDDEN,
         IamError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         IamError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -81,6 +81,9 @@ pub fn test_config(data_dir: PathBuf) -> ServeConfig {
         metrics_listen: None,
         audit_log: None,
         screening: loginprofiled::screening::Screening::builtin(),
+        mfa_keys: None,
+        mfa_key_file: None,
+        mfa_issuer: "loginprofiled".to_owned(),
     }
 }
 

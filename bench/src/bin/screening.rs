@@ -237,6 +237,9 @@ async fn open(screening: Screening, dir: &Path) -> anyhow::Result<(Service, temp
         metrics_listen: None,
         audit_log: None,
         screening,
+        mfa_keys: None,
+        mfa_key_file: None,
+        mfa_issuer: "loginprofiled".to_owned(),
     };
     let app =
         tokio::task::spawn_blocking(move || App::open(config, Arc::new(SystemClock))).await??;

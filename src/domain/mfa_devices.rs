@@ -1,0 +1,534 @@
+//! IAM virtual MFA devices: created with a fresh TOTP seed (shown once), enabled for a user
+//! with two consecutive codes, resynchronised, deactivated and deleted, as IAM's API does them.
+//!
+//! Seeds are sealed under the key file's first key, bound to their device and, once enabled,
+//! to their user's id (see [`crate::mfa`]). Every change of a device is a compare-and-swap of
+//! its record, retried when a racing write got there first; the step a code was accepted for
+//! is part of the record, so a code is accepted once per device, on every replica.
+
+mod requests;
+mod rotation;
+mod second_factor;
+
+use std::{sync::Arc, time::SystemTime};
+
+use secrecy::SecretString;
+
+pub(super) use requests::parse_mfa_code;
+pub use requests::{
+    CreateVirtualMfaDevice, DeactivateMfaDevice, DeviceCodes, ListMfaDevices,
+    ListVirtualMfaDevices, SerialNumber, parse_serial_number,
+};
+pub use rotation::{devices_without_key, reseal_mfa_seeds};
+pub(super) use second_factor::SecondFactor;
+
+use super::{IamError, Service, Tag, User, UserName, clock::from_ms, tags};
+use crate::{
+    meter,
+    mfa::{self, Keyring, Seed, SeedBinding},
+    operation::Operation,
+    store::{
+        DEVICES_PER_USER, DeleteDevice, DeviceRecord, InsertDevice, ReplaceDevice, UserRecord,
+    },
+};
+
+/// How often a change retries after losing a compare-and-swap race before giving up.
+const MAX_ATTEMPTS: usize = 64;
+/// Resync looks this many steps (10 minutes) either side of now for the two codes.
+const RESYNC_STEPS: i64 = 20;
+
+/// What the domain needs to seal and show seeds.
+#[derive(Debug, Clone)]
+pub struct MfaSettings {
+    /// The keys of `--mfa-key-file`; without them no seed can be made or read.
+    pub keys: Option<Arc<Keyring>>,
+    /// The issuer the otpauth URI names (`--mfa-issuer`).
+    pub issuer: String,
+}
+
+/// A virtual MFA device as the API shows it.
+#[derive(Debug, Clone)]
+pub struct VirtualMfaDevice {
+    pub serial_number: String,
+    /// Only in CreateVirtualMFADevice's answer.
+    pub enrolment: Option<Enrolment>,
+    /// The user the device is enabled for.
+    pub user: Option<User>,
+    pub enable_date: Option<SystemTime>,
+    pub tags: Vec<Tag>,
+}
+
+/// What an authenticator app needs: the seed, as text and as a QR code of its otpauth URI.
+#[derive(Clone)]
+pub struct Enrolment {
+    pub base32_seed: SecretString,
+    pub qr_code_png: Vec<u8>,
+}
+
+impl std::fmt::Debug for Enrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Enrolment(<redacted>)")
+    }
+}
+
+/// A device enabled for a user, as ListMFADevices shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MfaDevice {
+    pub user_name: String,
+    pub serial_number: String,
+    pub enable_date: SystemTime,
+}
+
+/// One page of a device listing.
+#[derive(Debug, Clone)]
+pub struct DeviceList<T> {
+    pub devices: Vec<T>,
+    /// Present when more devices follow; pass it back to get them.
+    pub marker: Option<String>,
+}
+
+impl Service {
+    pub async fn create_virtual_mfa_device(
+        &self,
+        request: CreateVirtualMfaDevice,
+    ) -> Result<VirtualMfaDevice, IamError> {
+        let serial = format!(
+            "arn:aws:iam::{}:mfa{}{}",
+            self.settings.account_id,
+            request.path.as_str(),
+            request.name.as_str()
+        );
+        self.audited_device(Operation::CreateVirtualMFADevice, None, &serial, async {
+            let keys = self.mfa_keys()?;
+            if serial.len() > 256 {
+                return Err(IamError::InvalidInput(
+                    "The serial number of the device (its ARN) would be longer than 256 characters."
+                        .to_owned(),
+                ));
+            }
+            let key = request.name.key();
+            let seed = Seed::generate();
+            let uri = mfa::otpauth_uri(
+                &self.settings.mfa.issuer,
+                request.name.as_str(),
+                &self.settings.account_id,
+                &seed,
+            );
+            let qr_code_png = mfa::qr_png(&uri).map_err(IamError::Internal)?;
+            let record = DeviceRecord {
+                name: request.name.as_str().to_owned(),
+                path: request.path.as_str().to_owned(),
+                serial_number: serial.clone(),
+                create_date_ms: self.clock.now_ms(),
+                seed: Some(keys.seal(&seed, &binding(&key, None))),
+                tags: tags::sorted_records(request.tags.clone()),
+                user_key: None,
+                enable_date_ms: None,
+                last_step: None,
+                drift_steps: 0,
+                version: 0,
+            };
+            match self.store.insert_device(&key, record).await? {
+                InsertDevice::Inserted => {}
+                InsertDevice::AlreadyExists => {
+                    return Err(IamError::EntityAlreadyExists(
+                        "MFADevice entity at the same path and name already exists.".to_owned(),
+                    ));
+                }
+            }
+            meter::mfa_device("created");
+            Ok(VirtualMfaDevice {
+                serial_number: serial.clone(),
+                enrolment: Some(Enrolment {
+                    base32_seed: seed.base32(),
+                    qr_code_png,
+                }),
+                user: None,
+                enable_date: None,
+                // As given, like CreateUser's answer.
+                tags: request.tags,
+            })
+        })
+        .await
+    }
+
+    /// Order: input shape, then user and device exist, then the device's state (already
+    /// enabled: EntityAlreadyExists; a ninth device: LimitExceeded), then the codes: the
+    /// second must be the step after the first, both within the window.
+    pub async fn enable_mfa_device(&self, request: DeviceCodes) -> Result<(), IamError> {
+        let serial = request.serial.as_str().to_owned();
+        let user = request.user.clone();
+        self.audited_device(Operation::EnableMFADevice, Some(&user), &serial, async {
+            let keys = self.mfa_keys()?;
+            let DeviceCodes {
+                user,
+                serial,
+                first,
+                second,
+            } = request;
+            let user_record = self.existing_user(&user).await?;
+            let key = self.device_key(&serial)?;
+            for _ in 0..MAX_ATTEMPTS {
+                let device = self.existing_device(&key, &serial).await?;
+                if device.user_key.is_some() {
+                    return Err(IamError::EntityAlreadyExists(format!(
+                        "MFA Device with serial number {} is already in use.",
+                        device.serial_number
+                    )));
+                }
+                if self.store.user_devices(&user.key()).await?.len() >= DEVICES_PER_USER {
+                    return Err(device_limit());
+                }
+                let seed = open_seed(&keys, &key, &device, None)?;
+                let now = mfa::step_at(self.clock.now_ms());
+                let earliest = (now - 1).max(device.last_step.map_or(i64::MIN, |s| s + 1));
+                let Some(step) = mfa::consecutive_steps(&seed, &first, &second, earliest..=now)
+                else {
+                    return Err(IamError::InvalidAuthenticationCode);
+                };
+                let enabled = DeviceRecord {
+                    seed: Some(keys.seal(&seed, &binding(&key, Some(&user_record.user_id)))),
+                    user_key: Some(user.key()),
+                    enable_date_ms: Some(self.clock.now_ms()),
+                    last_step: Some(step + 1),
+                    drift_steps: 0,
+                    version: device.version + 1,
+                    ..device.clone()
+                };
+                match self
+                    .store
+                    .replace_device(&key, device.version, enabled)
+                    .await?
+                {
+                    ReplaceDevice::Replaced => {
+                        meter::mfa_device("enabled");
+                        return Ok(());
+                    }
+                    ReplaceDevice::Stale => continue,
+                    ReplaceDevice::NoDevice => return Err(no_such_device(&serial)),
+                    ReplaceDevice::NoUser => return Err(IamError::no_such_user(user.as_str())),
+                    ReplaceDevice::LimitExceeded => return Err(device_limit()),
+                }
+            }
+            Err(too_busy(&serial))
+        })
+        .await
+    }
+
+    /// Finds two consecutive codes within 10 minutes either side of now, after the last step
+    /// the device was used for, and stores the device's clock drift, which sign-in applies.
+    pub async fn resync_mfa_device(&self, request: DeviceCodes) -> Result<(), IamError> {
+        let serial = request.serial.as_str().to_owned();
+        let user = request.user.clone();
+        self.audited_device(Operation::ResyncMFADevice, Some(&user), &serial, async {
+            let keys = self.mfa_keys()?;
+            let DeviceCodes {
+                user,
+                serial,
+                first,
+                second,
+            } = request;
+            let user_record = self.existing_user(&user).await?;
+            let key = self.device_key(&serial)?;
+            for _ in 0..MAX_ATTEMPTS {
+                let device = self.enabled_device(&key, &serial, &user).await?;
+                let seed = open_seed(&keys, &key, &device, Some(&user_record))?;
+                let now = mfa::step_at(self.clock.now_ms());
+                let earliest =
+                    (now - RESYNC_STEPS).max(device.last_step.map_or(i64::MIN, |s| s + 1));
+                let Some(step) = mfa::consecutive_steps(
+                    &seed,
+                    &first,
+                    &second,
+                    earliest..=now + RESYNC_STEPS - 1,
+                ) else {
+                    return Err(IamError::InvalidAuthenticationCode);
+                };
+                let resynced = DeviceRecord {
+                    last_step: Some(step + 1),
+                    drift_steps: step + 1 - now,
+                    version: device.version + 1,
+                    ..device.clone()
+                };
+                match self
+                    .store
+                    .replace_device(&key, device.version, resynced)
+                    .await?
+                {
+                    ReplaceDevice::Replaced => {
+                        meter::mfa_device("resynced");
+                        return Ok(());
+                    }
+                    ReplaceDevice::Stale => continue,
+                    _ => return Err(no_device_of_user(&serial, &user)),
+                }
+            }
+            Err(too_busy(&serial))
+        })
+        .await
+    }
+
+    /// Unassigns the device; its seed is sealed again without the user, so the device can be
+    /// enabled again (for anyone) with codes of the same authenticator.
+    pub async fn deactivate_mfa_device(
+        &self,
+        request: DeactivateMfaDevice,
+    ) -> Result<(), IamError> {
+        let serial = request.serial.as_str().to_owned();
+        let user = request.user.clone();
+        self.audited_device(
+            Operation::DeactivateMFADevice,
+            Some(&user),
+            &serial,
+            async {
+                let keys = self.mfa_keys()?;
+                let DeactivateMfaDevice { user, serial } = request;
+                let user_record = self.existing_user(&user).await?;
+                let key = self.device_key(&serial)?;
+                for _ in 0..MAX_ATTEMPTS {
+                    let device = self.enabled_device(&key, &serial, &user).await?;
+                    let seed = open_seed(&keys, &key, &device, Some(&user_record))?;
+                    let deactivated = DeviceRecord {
+                        seed: Some(keys.seal(&seed, &binding(&key, None))),
+                        user_key: None,
+                        enable_date_ms: None,
+                        drift_steps: 0,
+                        version: device.version + 1,
+                        ..device.clone()
+                    };
+                    match self
+                        .store
+                        .replace_device(&key, device.version, deactivated)
+                        .await?
+                    {
+                        ReplaceDevice::Replaced => {
+                            meter::mfa_device("deactivated");
+                            return Ok(());
+                        }
+                        ReplaceDevice::Stale => continue,
+                        _ => return Err(no_device_of_user(&serial, &user)),
+                    }
+                }
+                Err(too_busy(&serial))
+            },
+        )
+        .await
+    }
+
+    pub async fn delete_virtual_mfa_device(&self, serial: SerialNumber) -> Result<(), IamError> {
+        let serial_text = serial.as_str().to_owned();
+        self.audited_device(
+            Operation::DeleteVirtualMFADevice,
+            None,
+            &serial_text,
+            async {
+                let key = self.device_key(&serial)?;
+                self.existing_device(&key, &serial).await?;
+                match self.store.delete_device(&key).await? {
+                    DeleteDevice::Deleted => {
+                        meter::mfa_device("deleted");
+                        Ok(())
+                    }
+                    DeleteDevice::NoDevice => Err(no_such_device(&serial)),
+                    DeleteDevice::Assigned => Err(IamError::DeleteConflict(
+                        "Cannot delete entity, must deactivate MFA device first.".to_owned(),
+                    )),
+                }
+            },
+        )
+        .await
+    }
+
+    pub async fn list_mfa_devices(
+        &self,
+        request: ListMfaDevices,
+    ) -> Result<DeviceList<MfaDevice>, IamError> {
+        self.existing_user(&request.user).await?;
+        let devices = self.store.user_devices(&request.user.key()).await?;
+        let mut listed: Vec<(String, MfaDevice)> = devices
+            .into_iter()
+            .map(|device| {
+                let key = device.name.to_ascii_lowercase();
+                let view = MfaDevice {
+                    user_name: request.user.as_str().to_owned(),
+                    serial_number: device.serial_number,
+                    enable_date: from_ms(device.enable_date_ms.unwrap_or(device.create_date_ms)),
+                };
+                (key, view)
+            })
+            .filter(|(key, _)| request.after.as_ref().is_none_or(|after| key > after))
+            .collect();
+        let marker = (listed.len() > request.max_items).then(|| {
+            listed.truncate(request.max_items);
+            requests::USER_DEVICES.issue_marker(&listed[request.max_items - 1].0)
+        });
+        Ok(DeviceList {
+            devices: listed.into_iter().map(|(_, view)| view).collect(),
+            marker,
+        })
+    }
+
+    pub async fn list_virtual_mfa_devices(
+        &self,
+        request: ListVirtualMfaDevices,
+    ) -> Result<DeviceList<VirtualMfaDevice>, IamError> {
+        let page = self
+            .store
+            .list_devices(
+                request.assignment,
+                request.after.as_deref(),
+                request.max_items,
+            )
+            .await?;
+        let mut devices = Vec::with_capacity(page.devices.len());
+        for device in page.devices {
+            let user = match &device.user_key {
+                Some(user_key) => self.store.user(user_key).await?.map(|u| self.user_view(u)),
+                None => None,
+            };
+            devices.push(VirtualMfaDevice {
+                serial_number: device.serial_number,
+                enrolment: None,
+                user,
+                enable_date: device.enable_date_ms.map(from_ms),
+                tags: tags::listed(device.tags),
+            });
+        }
+        Ok(DeviceList {
+            devices,
+            marker: page
+                .next_after
+                .map(|after| requests::VIRTUAL_DEVICES.issue_marker(&after)),
+        })
+    }
+
+    /// The keys of `--mfa-key-file`, or the ServiceFailure that says the flag is missing.
+    fn mfa_keys(&self) -> Result<Arc<Keyring>, IamError> {
+        self.settings.mfa.keys.clone().ok_or_else(|| {
+            IamError::internal(anyhow::anyhow!(
+                "MFA devices need --mfa-key-file: the server was started without it"
+            ))
+        })
+    }
+
+    async fn existing_user(&self, user: &UserName) -> Result<UserRecord, IamError> {
+        self.store
+            .user(&user.key())
+            .await?
+            .ok_or_else(|| IamError::no_such_user(user.as_str()))
+    }
+
+    fn device_key(&self, serial: &SerialNumber) -> Result<String, IamError> {
+        serial
+            .device_key(&self.settings.account_id)
+            .ok_or_else(|| no_such_device(serial))
+    }
+
+    /// The device a serial number names: its key and its whole ARN must match.
+    async fn existing_device(
+        &self,
+        key: &str,
+        serial: &SerialNumber,
+    ) -> Result<DeviceRecord, IamError> {
+        match self.store.device(key).await? {
+            Some(device) if device.serial_number.eq_ignore_ascii_case(serial.as_str()) => {
+                Ok(device)
+            }
+            _ => Err(no_such_device(serial)),
+        }
+    }
+
+    /// The device, if it is enabled for `user`.
+    async fn enabled_device(
+        &self,
+        key: &str,
+        serial: &SerialNumber,
+        user: &UserName,
+    ) -> Result<DeviceRecord, IamError> {
+        let device = self.existing_device(key, serial).await?;
+        if device.user_key.as_deref() != Some(user.key().as_str()) {
+            return Err(no_device_of_user(serial, user));
+        }
+        Ok(device)
+    }
+
+    /// Runs `work` on a device and writes its audit line, naming the device by serial number.
+    async fn audited_device<T>(
+        &self,
+        operation: Operation,
+        user: Option<&UserName>,
+        serial: &str,
+        work: impl Future<Output = Result<T, IamError>>,
+    ) -> Result<T, IamError> {
+        let crate::operation::Audit::Change(event) = operation.audit() else {
+            return work.await;
+        };
+        self.audit.ready()?;
+        let result = work.await;
+        let outcome = result.as_ref().map_or_else(IamError::code, |_| "Success");
+        self.audit.write_line(
+            operation,
+            event,
+            user.map(UserName::as_str),
+            Some(serial),
+            outcome,
+        )?;
+        result
+    }
+}
+
+/// The associated data a device's seed is sealed with.
+fn binding<'a>(device_key: &'a str, user_id: Option<&'a str>) -> SeedBinding<'a> {
+    SeedBinding {
+        device_key,
+        user_id,
+    }
+}
+
+/// Opens a device's seed; a seed that does not open is the service's failure (logged with its
+/// cause: which key, or that the record was altered), never the caller's.
+fn open_seed(
+    keys: &Keyring,
+    key: &str,
+    device: &DeviceRecord,
+    user: Option<&UserRecord>,
+) -> Result<Seed, IamError> {
+    let sealed = device
+        .seed
+        .as_ref()
+        .ok_or_else(|| IamError::internal(anyhow::anyhow!("device {key} has no seed")))?;
+    keys.open(sealed, &binding(key, user.map(|u| u.user_id.as_str())))
+        .map_err(|error| {
+            IamError::internal(anyhow::Error::new(error).context(format!(
+                "opening the seed of MFA device {}",
+                device.serial_number
+            )))
+        })
+}
+
+fn no_such_device(serial: &SerialNumber) -> IamError {
+    IamError::NoSuchEntity(format!(
+        "VirtualMFADevice with serial number {} doesn't exist.",
+        serial.as_str()
+    ))
+}
+
+fn no_device_of_user(serial: &SerialNumber, user: &UserName) -> IamError {
+    IamError::NoSuchEntity(format!(
+        "MFA Device with serial number {} not found for user {user}.",
+        serial.as_str()
+    ))
+}
+
+fn device_limit() -> IamError {
+    IamError::LimitExceeded(format!(
+        "Cannot exceed quota for MFADevicesPerUser: {DEVICES_PER_USER}"
+    ))
+}
+
+fn too_busy(serial: &SerialNumber) -> IamError {
+    IamError::internal(anyhow::anyhow!(
+        "MFA device {} kept changing under {MAX_ATTEMPTS} attempts",
+        serial.as_str()
+    ))
+}
