@@ -33,6 +33,7 @@ pub mod config;
 pub mod domain;
 pub mod grpc;
 pub mod meter;
+pub mod mfa;
 pub mod operation;
 pub mod password;
 pub mod query_api;
