@@ -88,6 +88,7 @@ async fn each_scope_grants_exactly_its_methods() {
 
     let app = app.with_token(Some(signin));
     let verify = || VerifyPasswordRequest {
+        mfa_code: None,
         user_name: "alice".into(),
         password: "whatever".into(),
     };

@@ -63,6 +63,7 @@ async fn check_reports_a_healthy_store_and_changes_nothing_and_prints_no_hash() 
         .await
         .unwrap();
     let wrong = VerifyPasswordRequest {
+        mfa_code: None,
         user_name: "ann".to_owned(),
         password: "Not-the-password-1".to_owned(),
     };

@@ -172,6 +172,7 @@ async fn a_weak_imported_password_signs_in_once_and_is_marked_reset_required() {
         async move {
             profiles
                 .verify_password(loginprofiled::grpc::proto::VerifyPasswordRequest {
+                    mfa_code: None,
                     user_name: "Weak".into(),
                     password: EXAMPLE_PASSWORD.into(),
                 })

@@ -126,6 +126,7 @@ async fn an_acknowledged_write_survives_kill_9_right_after_the_reply() {
     assert!(profile.password_reset_required);
     let verified = profiles
         .verify_password(loginprofiled::grpc::proto::VerifyPasswordRequest {
+            mfa_code: None,
             user_name: "alice".into(),
             password: OTHER.into(),
         })

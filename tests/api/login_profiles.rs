@@ -37,6 +37,7 @@ pub async fn login_profile(app: &TestApp, name: &str) -> LoginProfile {
 
 pub async fn verify(app: &TestApp, name: &str, password: &str) -> VerifyResult {
     let request = VerifyPasswordRequest {
+        mfa_code: None,
         user_name: name.to_owned(),
         password: password.to_owned(),
     };

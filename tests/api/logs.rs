@@ -154,6 +154,7 @@ async fn drive_grpc(channel: Channel, token: &str) {
     for (name, password) in [("alice", alice2), ("alice", wrong), ("ghost", ghost)] {
         profiles
             .verify_password(proto::VerifyPasswordRequest {
+                mfa_code: None,
                 user_name: name.into(),
                 password: password.into(),
             })
@@ -195,6 +196,7 @@ async fn drive_grpc(channel: Channel, token: &str) {
     }
     let signed_in = profiles
         .verify_password(proto::VerifyPasswordRequest {
+            mfa_code: None,
             user_name: "erin".into(),
             password: EXAMPLE_PASSWORD.into(),
         })

@@ -26,6 +26,7 @@ const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 async fn verify_full(app: &TestApp, name: &str, password: &str) -> VerifyPasswordResponse {
     let request = VerifyPasswordRequest {
+        mfa_code: None,
         user_name: name.to_owned(),
         password: password.to_owned(),
     };

@@ -75,6 +75,7 @@ async fn get_user(channel: Channel, name: &str) -> User {
 
 async fn verify(channel: Channel, name: &str, password: &str) -> (VerifyResult, bool) {
     let request = VerifyPasswordRequest {
+        mfa_code: None,
         user_name: name.to_owned(),
         password: password.to_owned(),
     };

@@ -62,6 +62,7 @@ async fn every_change_and_sign_in_on_both_transports_is_one_line() {
     for password in [PASSWORD, WRONG] {
         profiles
             .verify_password(proto::VerifyPasswordRequest {
+                mfa_code: None,
                 user_name: "alice".into(),
                 password: password.into(),
             })

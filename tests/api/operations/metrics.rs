@@ -89,6 +89,7 @@ async fn scrape_after_known_calls() -> String {
     ] {
         let reply = profiles
             .verify_password(proto::VerifyPasswordRequest {
+                mfa_code: None,
                 user_name: "alice".into(),
                 password: password.into(),
             })

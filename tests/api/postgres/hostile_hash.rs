@@ -42,6 +42,7 @@ async fn verify(
     password: &str,
 ) -> Result<VerifyResult, tonic::Status> {
     let request = VerifyPasswordRequest {
+        mfa_code: None,
         user_name: name.to_owned(),
         password: password.to_owned(),
     };

@@ -56,6 +56,7 @@ async fn create_user(channel: Channel, name: &str) {
 
 async fn verify(channel: Channel, name: &str, password: &str) -> VerifyResult {
     let request = VerifyPasswordRequest {
+        mfa_code: None,
         user_name: name.to_owned(),
         password: password.to_owned(),
     };

@@ -250,6 +250,7 @@ async fn no_password_or_its_sha1_reaches_the_log_when_screening_refuses_or_marks
     let started = std::time::Instant::now();
     loop {
         let verify = VerifyPasswordRequest {
+            mfa_code: None,
             user_name: "Ann".into(),
             password: password.clone(),
         };

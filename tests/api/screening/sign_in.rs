@@ -17,6 +17,7 @@ use crate::{
 /// VerifyPassword's result and password_reset_required.
 async fn sign_in(app: &TestApp, name: &str, password: &str) -> (VerifyResult, bool) {
     let request = VerifyPasswordRequest {
+        mfa_code: None,
         user_name: name.to_owned(),
         password: password.to_owned(),
     };

@@ -94,6 +94,7 @@ async fn verify_or_status(
     password: String,
 ) -> Result<VerifyResult, tonic::Status> {
     let request = VerifyPasswordRequest {
+        mfa_code: None,
         user_name: name,
         password,
     };
@@ -322,6 +323,7 @@ async fn a_caller_that_goes_away_mid_hash_leaves_no_attempt_in_flight() {
     );
 
     let mut late = tonic::Request::new(VerifyPasswordRequest {
+        mfa_code: None,
         user_name: "alice".into(),
         password: GOOD.into(),
     });

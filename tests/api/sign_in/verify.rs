@@ -24,6 +24,7 @@ async fn wrong_password_unknown_user_and_missing_profile_look_the_same() {
     let err = app
         .profiles()
         .verify_password(VerifyPasswordRequest {
+            mfa_code: None,
             user_name: "bad name".into(),
             password: GOOD.into(),
         })
