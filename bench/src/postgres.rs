@@ -233,6 +233,7 @@ async fn load(
     let imported = store
         .import(Snapshot {
             users,
+            devices: Vec::new(),
             policy: None,
         })
         .await?;

@@ -6,59 +6,65 @@ use async_trait::async_trait;
 use sqlx::Row as _;
 
 use super::{
-    super::{Import, Snapshot, SnapshotUser},
+    super::{
+        Assignment, DeleteDevice, DevicePage, DeviceRecord, Import, InsertDevice, ReplaceDevice,
+        Snapshot, SnapshotEntry,
+    },
     DeleteProfile, DeleteUser, InsertProfile, InsertUser, LOCKOUT_COLUMNS, LockoutRecord,
     LockoutUpdate, POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, ProfileLookup,
     ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, USER_COLUMNS, UserPage,
     UserRecord, is_foreign_key_violation, profile_lookup_sql, rows, stamp_last_use,
+    violates_device_key,
 };
 
 #[async_trait]
 impl Store for PgStore {
-    // MFA devices: stored by the store work of issue 21 (in progress on this branch).
-    async fn insert_device(
-        &self,
-        _key: &str,
-        _device: crate::store::DeviceRecord,
-    ) -> crate::store::StoreResult<crate::store::InsertDevice> {
-        anyhow::bail!("MFA devices are not stored yet")
+    async fn insert_device(&self, key: &str, device: DeviceRecord) -> StoreResult<InsertDevice> {
+        self.write("inserting an MFA device", || {
+            self.insert_device_once(key, &device)
+        })
+        .await
     }
-    async fn device(
-        &self,
-        _key: &str,
-    ) -> crate::store::StoreResult<Option<crate::store::DeviceRecord>> {
-        anyhow::bail!("MFA devices are not stored yet")
+
+    async fn device(&self, key: &str) -> StoreResult<Option<DeviceRecord>> {
+        self.read("reading an MFA device", || self.device_once(key))
+            .await
     }
-    async fn user_devices(
-        &self,
-        _user_key: &str,
-    ) -> crate::store::StoreResult<Vec<crate::store::DeviceRecord>> {
-        Ok(Vec::new())
+
+    async fn user_devices(&self, user_key: &str) -> StoreResult<Vec<DeviceRecord>> {
+        self.read("reading a user's MFA devices", || {
+            self.user_devices_once(user_key)
+        })
+        .await
     }
+
     async fn list_devices(
         &self,
-        _assignment: crate::store::Assignment,
-        _after: Option<&str>,
-        _limit: usize,
-    ) -> crate::store::StoreResult<crate::store::DevicePage> {
-        Ok(crate::store::DevicePage {
-            devices: Vec::new(),
-            next_after: None,
+        assignment: Assignment,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<DevicePage> {
+        self.read("listing MFA devices", || {
+            self.list_devices_once(assignment, after, limit)
         })
+        .await
     }
+
     async fn replace_device(
         &self,
-        _key: &str,
-        _expected_version: u64,
-        _device: crate::store::DeviceRecord,
-    ) -> crate::store::StoreResult<crate::store::ReplaceDevice> {
-        anyhow::bail!("MFA devices are not stored yet")
+        key: &str,
+        expected_version: u64,
+        device: DeviceRecord,
+    ) -> StoreResult<ReplaceDevice> {
+        self.write("replacing an MFA device", || {
+            self.replace_device_once(key, expected_version, &device)
+        })
+        .await
     }
-    async fn delete_device(
-        &self,
-        _key: &str,
-    ) -> crate::store::StoreResult<crate::store::DeleteDevice> {
-        anyhow::bail!("MFA devices are not stored yet")
+
+    async fn delete_device(&self, key: &str) -> StoreResult<DeleteDevice> {
+        self.write("deleting an MFA device", || self.delete_device_once(key))
+            .await
     }
 
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
@@ -106,32 +112,43 @@ impl Store for PgStore {
         self.write("deleting a user", || async {
             let mut conn = self.conn().await?;
             // One statement: the user goes (with its lockout state) only while it has no
-            // profile. A profile inserted concurrently fails the foreign key instead.
+            // profile and no device. A profile inserted or a device enabled concurrently fails
+            // the foreign key instead.
             let row = sqlx::query(
                 "WITH deleted AS ( \
                    DELETE FROM users WHERE user_key = $1 \
                    AND NOT EXISTS (SELECT 1 FROM login_profiles WHERE user_key = $1) \
+                   AND NOT EXISTS (SELECT 1 FROM mfa_devices WHERE user_key = $1) \
                    RETURNING user_key), \
                  forgotten AS ( \
                    DELETE FROM lockouts WHERE user_key IN (SELECT user_key FROM deleted)) \
                  SELECT EXISTS (SELECT 1 FROM deleted) AS deleted, \
-                   EXISTS (SELECT 1 FROM users WHERE user_key = $1) AS has_user",
+                   EXISTS (SELECT 1 FROM users WHERE user_key = $1) AS has_user, \
+                   EXISTS (SELECT 1 FROM login_profiles WHERE user_key = $1) AS has_profile",
             )
             .bind(key)
             .fetch_one(&mut *conn)
             .await;
             let row = match row {
-                Err(e) if is_foreign_key_violation(&e) => return Ok(DeleteUser::HasProfile),
+                Err(e) if is_foreign_key_violation(&e) => {
+                    return Ok(if violates_device_key(&e) {
+                        DeleteUser::HasDevice
+                    } else {
+                        DeleteUser::HasProfile
+                    });
+                }
                 other => other?,
             };
             Ok(
                 match (
                     row.try_get::<bool, _>("deleted")?,
                     row.try_get::<bool, _>("has_user")?,
+                    row.try_get::<bool, _>("has_profile")?,
                 ) {
-                    (true, _) => DeleteUser::Deleted,
-                    (false, true) => DeleteUser::HasProfile,
-                    (false, false) => DeleteUser::NoUser,
+                    (true, ..) => DeleteUser::Deleted,
+                    (false, true, true) => DeleteUser::HasProfile,
+                    (false, true, false) => DeleteUser::HasDevice,
+                    (false, false, _) => DeleteUser::NoUser,
                 },
             )
         })
@@ -462,7 +479,7 @@ impl Store for PgStore {
 
     async fn read_all(
         &self,
-        each: &mut (dyn FnMut(SnapshotUser) -> anyhow::Result<()> + Send),
+        each: &mut (dyn FnMut(SnapshotEntry) -> anyhow::Result<()> + Send),
     ) -> StoreResult<Option<PolicyRecord>> {
         // Not retried: `each` has seen rows by the time anything fails.
         self.read_all_once(each)
