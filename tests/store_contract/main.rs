@@ -69,6 +69,7 @@ macro_rules! contract_tests {
             devices::delete_user_refuses_a_user_with_an_enabled_device,
             devices::a_rename_moves_the_users_devices,
             devices::import_writes_the_devices_and_a_device_makes_a_store_non_empty,
+            devices::export_and_import_carry_the_devices_as_stored,
             races::one_of_racing_insert_user_in_different_case_wins,
             races::one_of_racing_insert_profile_wins,
             races::one_of_racing_replace_profile_with_one_version_wins,

@@ -207,3 +207,77 @@ pub(super) fn move_devices(
     index.insert(new_key, listed)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::UserRecord;
+
+    fn reopen(dir: &std::path::Path) -> anyhow::Result<SledStore> {
+        loop {
+            match SledStore::open(dir, 1 << 20) {
+                Err(e) if format!("{e:#}").contains("another process holds it") => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    #[test]
+    fn a_store_that_lost_a_device_is_refused_and_check_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let ann = UserRecord {
+            user_name: "Ann".into(),
+            ..UserRecord::default()
+        };
+        store.insert_user_now("ann", &ann).unwrap();
+        for name in ["Tok", "Spare"] {
+            let device = DeviceRecord {
+                name: name.into(),
+                version: 1,
+                ..DeviceRecord::default()
+            };
+            let key = name.to_ascii_lowercase();
+            assert_eq!(
+                store.insert_device_now(&key, &device).unwrap(),
+                InsertDevice::Inserted
+            );
+        }
+        let tok = store.devices.get("tok").unwrap().unwrap();
+        let enabled = DeviceRecord {
+            user_key: Some("ann".into()),
+            version: 2,
+            ..decode_plain(&tok).unwrap()
+        };
+        let replaced = store.replace_device_now("tok", 1, &enabled).unwrap();
+        assert_eq!(replaced, ReplaceDevice::Replaced);
+        drop(store);
+
+        let report = SledStore::check_dir(dir.path(), None).unwrap();
+        assert!(report.healthy(), "{report}");
+        assert!(
+            report.to_string().contains("MFA devices:      2"),
+            "{report}"
+        );
+
+        // Records lost behind the store's back: the spare, and Ann's index entry.
+        let store = reopen(dir.path()).unwrap();
+        store.devices.remove("spare").unwrap();
+        store.device_index.remove("ann").unwrap();
+        store.durable().unwrap();
+        drop(store);
+
+        let refused = format!("{:#}", reopen(dir.path()).unwrap_err());
+        for expected in [
+            "the store holds 1 MFA devices, but its ledger recorded 2",
+            "the MFA device \"tok\" is enabled for \"ann\", but not in the index",
+        ] {
+            assert!(refused.contains(expected), "{expected:?} in {refused}");
+        }
+        let report = SledStore::check_dir(dir.path(), None).unwrap().to_string();
+        assert!(report.contains("MFA devices:      1"), "{report}");
+        assert!(report.contains("PROBLEMS"), "{report}");
+    }
+}

@@ -108,3 +108,5 @@ fn past_twenty_problems_only_their_number_is_given() {
     assert_eq!(problems.listed.len(), 20);
     assert!(problems.to_string().contains("and 5 more"));
 }
+
+mod devices;
