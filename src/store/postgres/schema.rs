@@ -13,7 +13,7 @@ pub fn newest_known() -> i64 {
 }
 
 /// The tables the first migration makes: what an earlier loginprofiled, which had no schema of
-/// its own, left in `public`.
+/// its own, left in `public` at least.
 const FIRST_TABLES: [&str; 4] = [
     "users",
     "login_profiles",
@@ -75,7 +75,11 @@ async fn create_schema(conn: &mut PgConnection, schema: &str) -> anyhow::Result<
         .await
         .with_context(|| format!("creating the schema {schema}"))?;
     if schema != "public" && earlier_tables_in_public(&mut tx).await? {
-        for table in FIRST_TABLES.iter().chain(&["_sqlx_migrations"]) {
+        // Every table its migrations made: the first one's, and any later one's it applied.
+        for table in TABLES.iter().chain(&["_sqlx_migrations"]) {
+            if !table_exists(&mut tx, &format!("public.{table}")).await? {
+                continue;
+            }
             sqlx::query(&format!("ALTER TABLE public.{table} SET SCHEMA {schema}"))
                 .execute(&mut *tx)
                 .await
