@@ -86,7 +86,10 @@ fn migrate_applies_the_schema_once_and_exits_0() {
         assert!(output.status.success(), "{}", stderr(&output));
         let stdout = String::from_utf8_lossy(&output.stdout);
         let newest = loginprofiled::store::newest_schema_version();
-        assert!(stdout.contains(&format!("is at version {newest}")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("is at version {newest}")),
+            "{stdout}"
+        );
     }
 }
 

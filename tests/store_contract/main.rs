@@ -79,6 +79,7 @@ macro_rules! contract_tests {
             races::one_of_racing_imports_wins,
             races::one_of_racing_replace_device_with_one_version_wins,
             races::racing_enables_for_one_user_never_exceed_the_limit,
+            races::delete_user_and_enable_never_both_win,
             sign_in::settle_attempt_applies_to_the_stored_state_whatever_was_expected,
             sign_in::a_successful_settlement_records_the_last_use,
             sign_in::concurrent_settlements_from_one_expected_state_lose_no_increment,

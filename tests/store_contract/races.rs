@@ -337,3 +337,38 @@ pub(crate) async fn racing_enables_of_different_devices(
     let found: Vec<&str> = stored.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(found, expected);
 }
+
+pub async fn delete_user_and_enable_never_both_win<B: Backend>() {
+    let (_backend, store) = B::fresh().await;
+    for round in 0..20 {
+        let name = format!("user{round}");
+        store.insert_user(&name, user(&name, "/")).await.unwrap();
+        let token = format!("token{round}");
+        store
+            .insert_device(&token, device(&token, None, 1))
+            .await
+            .unwrap();
+        let results = race(2, |i| {
+            let (store, name, token) = (store.clone(), name.clone(), token.clone());
+            async move {
+                if i == 0 {
+                    Err(store.delete_user(&name).await.unwrap())
+                } else {
+                    let enabled = next(&device(&token, None, 1), Some(&name), 1);
+                    Ok(store.replace_device(&token, 1, enabled).await.unwrap())
+                }
+            }
+        })
+        .await;
+        let assigned = store.device(&token).await.unwrap().unwrap().user_key;
+        match (&results[0], &results[1]) {
+            (Err(DeleteUser::Deleted), Ok(ReplaceDevice::NoUser)) => {
+                assert_eq!(assigned, None);
+            }
+            (Err(DeleteUser::HasDevice), Ok(ReplaceDevice::Replaced)) => {
+                assert_eq!(assigned, Some(name));
+            }
+            other => panic!("round {round}: both or neither won: {other:?}"),
+        }
+    }
+}
