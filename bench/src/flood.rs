@@ -216,6 +216,7 @@ async fn first_sign_in(
     deadline: Duration,
 ) -> Result<(), tonic::Status> {
     let mut request = Request::new(proto::VerifyPasswordRequest {
+        mfa_code: None,
         user_name: format!("c{i}"),
         password: PASSWORD.to_owned(),
     });

@@ -365,6 +365,7 @@ async fn medians(dir: &std::path::Path, setup: &Setup) -> anyhow::Result<Vec<Tim
             let reply = client
                 .profiles
                 .verify_password(proto::VerifyPasswordRequest {
+                    mfa_code: None,
                     user_name: name.clone(),
                     password: WRONG_PASSWORD.to_owned(),
                 })

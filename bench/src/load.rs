@@ -226,6 +226,7 @@ pub(crate) async fn call(client: &mut Client, op: Op, users: &Users) -> Result<(
             let reply = client
                 .profiles
                 .verify_password(proto::VerifyPasswordRequest {
+                    mfa_code: None,
                     user_name: users.random(),
                     password: WRONG_PASSWORD.to_owned(),
                 })
@@ -239,6 +240,7 @@ pub(crate) async fn call(client: &mut Client, op: Op, users: &Users) -> Result<(
             let reply = client
                 .profiles
                 .verify_password(proto::VerifyPasswordRequest {
+                    mfa_code: None,
                     user_name: users.random(),
                     password: PASSWORD.to_owned(),
                 })
