@@ -27,6 +27,7 @@ mod read_all;
 mod rows;
 mod schema;
 mod url;
+mod users;
 
 pub use errors::Fault;
 use errors::{
