@@ -1,7 +1,8 @@
 //! Sign-in with a second factor (virtual MFA devices):
 //!
 //! - VerifyPassword with the right password and a fresh code, each user signing in once, against
-//!   the same sign-ins of users without a device, in the same run and at the same concurrency:
+//!   the same sign-ins of users without a device, in the same run and at the same concurrency
+//!   (two rounds in turns, the better of each):
 //!   what a code adds (the device read, opening the sealed seed, the codes of the window, and
 //!   the durable write of the step it was used for).
 //! - The median time of one VerifyPassword carrying a code for an unknown user, a user without a
@@ -59,10 +60,19 @@ pub(crate) async fn run(
         let seed = enroll(client, &name).await?;
         enrolled.push((name, Some(seed)));
     }
-    let plain: Vec<_> = plain.into_iter().map(|name| (name, None)).collect();
-    eprintln!("mfa: sign-ins without a code, then with one");
-    let without = sign_in_all(&clients, plain, callers).await?;
-    let with = sign_in_all(&clients, enrolled, callers).await?;
+    let mut plain: Vec<_> = plain.into_iter().map(|name| (name, None)).collect();
+    // Two rounds, each kind in turn, and the better round of each: whatever else the machine
+    // does weighs on both kinds alike.
+    eprintln!("mfa: sign-ins without a code and with one, in turns");
+    let (mut without, mut with) = (0.0_f64, 0.0_f64);
+    for _ in 0..2 {
+        let half = plain.len().div_ceil(2);
+        let round: Vec<_> = plain.drain(..half.min(plain.len())).collect();
+        without = without.max(sign_in_all(&clients, round, callers).await?);
+        let half = enrolled.len().div_ceil(2);
+        let round: Vec<_> = enrolled.drain(..half.min(enrolled.len())).collect();
+        with = with.max(sign_in_all(&clients, round, callers).await?);
+    }
     let medians = medians(&mut clients[0]).await?;
     server.stop().await?;
     Ok(Figures {
