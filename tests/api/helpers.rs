@@ -17,7 +17,7 @@ use loginprofiled::{
     grpc::proto::{
         account_password_policy_service_client::AccountPasswordPolicyServiceClient,
         login_profile_service_client::LoginProfileServiceClient,
-        user_service_client::UserServiceClient,
+        mfa_device_service_client::MfaDeviceServiceClient, user_service_client::UserServiceClient,
     },
     password::{HashCost, PoolSize},
     server::{App, Listener, run_with_http},
@@ -231,6 +231,10 @@ impl TestApp {
             self.channel.clone(),
             Bearer(self.token.clone()),
         )
+    }
+
+    pub fn devices(&self) -> MfaDeviceServiceClient<Authed> {
+        MfaDeviceServiceClient::with_interceptor(self.channel.clone(), Bearer(self.token.clone()))
     }
 
     pub fn policy(&self) -> AccountPasswordPolicyServiceClient<Authed> {

@@ -18,6 +18,7 @@ mod limits;
 mod login_profiles;
 mod logs;
 mod malformed;
+mod mfa;
 mod operations;
 mod overload;
 mod policy;
