@@ -289,7 +289,10 @@ async fn raw_rate(raw: Raw, threads: usize, time: Duration) -> anyhow::Result<f6
 
 /// The bench's service configuration on `dir` with lockout off: these runs send wrong passwords
 /// on purpose.
-fn lockout_off(dir: &std::path::Path, setup: &Setup) -> loginprofiled::config::ServeConfig {
+pub(crate) fn lockout_off(
+    dir: &std::path::Path,
+    setup: &Setup,
+) -> loginprofiled::config::ServeConfig {
     let mut config = service::config(
         dir.to_owned(),
         setup.tokens.clone(),

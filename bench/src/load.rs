@@ -12,7 +12,7 @@ use std::{
 
 use loginprofiled::grpc::proto::{
     self, login_profile_service_client::LoginProfileServiceClient,
-    user_service_client::UserServiceClient,
+    mfa_device_service_client::MfaDeviceServiceClient, user_service_client::UserServiceClient,
 };
 use rand::Rng as _;
 use serde::Serialize;
@@ -34,6 +34,7 @@ pub(crate) const WRONG_PASSWORD: &str = "Bench-password-2";
 pub(crate) struct Client {
     pub(crate) profiles: LoginProfileServiceClient<InterceptedService<Channel, Bearer>>,
     pub(crate) users: UserServiceClient<InterceptedService<Channel, Bearer>>,
+    pub(crate) devices: MfaDeviceServiceClient<InterceptedService<Channel, Bearer>>,
 }
 
 /// Sends `authorization: Bearer <token>` on every call, when there is a token.
@@ -178,7 +179,8 @@ pub(crate) async fn connect(
                 channel.clone(),
                 Bearer(header.clone()),
             ),
-            users: UserServiceClient::with_interceptor(channel, Bearer(header.clone())),
+            users: UserServiceClient::with_interceptor(channel.clone(), Bearer(header.clone())),
+            devices: MfaDeviceServiceClient::with_interceptor(channel, Bearer(header.clone())),
         });
     }
     Ok(clients)

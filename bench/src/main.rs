@@ -10,6 +10,7 @@ mod dataset;
 mod flood;
 mod imported;
 mod load;
+mod mfa;
 mod output;
 mod postgres;
 mod raw;
@@ -75,6 +76,9 @@ struct Flags {
     /// kind of hash, one verification at each bound).
     #[arg(long)]
     no_imported: bool,
+    /// Users with an MFA device (and as many without) in the second-factor runs; 0 skips them.
+    #[arg(long, default_value_t = 500)]
+    mfa_users: usize,
     /// Where to write the JSON figures [default: bench-results.json in the cargo target
     /// directory this binary was built into].
     #[arg(long, alias = "json")]
@@ -110,6 +114,9 @@ async fn main() -> anyhow::Result<()> {
     report.print();
     if let Some(figures) = &report.imported {
         imported::print(figures);
+    }
+    if let Some(figures) = &report.mfa {
+        mfa::print(figures);
     }
     report.print_metrics(&metrics.render());
     drop(log_writer);
@@ -210,6 +217,10 @@ async fn throughput(
             let dir = work_dir.join("imported");
             let figures = imported::run(&dir, &setup, threads, flags.small_users, raw_time).await?;
             report.imported = Some(figures);
+        }
+        if flags.mfa_users > 0 {
+            let dir = work_dir.join("mfa");
+            report.mfa = Some(mfa::run(&dir, &setup, flags.mfa_users).await?);
         }
     }
 

@@ -42,6 +42,8 @@ pub(crate) struct Report {
     pub(crate) argon2_one_server: Option<(f64, f64)>,
     /// Imported hashes: rates against their schemes' raw rates, sign-in times, bounds.
     pub(crate) imported: Option<Figures>,
+    /// Sign-in with a second factor.
+    pub(crate) mfa: Option<crate::mfa::Figures>,
 }
 
 impl Report {

@@ -105,10 +105,10 @@ fn parse_code(field: &'static str, raw: &str) -> Result<Code, Violations> {
         |c| c.is_ascii_digit(),
         CODE_PATTERN,
     );
-    if violations.is_empty() {
-        if let Some(code) = Code::parse(raw) {
-            return Ok(code);
-        }
+    if violations.is_empty()
+        && let Some(code) = Code::parse(raw)
+    {
+        return Ok(code);
     }
     Err(violations)
 }
