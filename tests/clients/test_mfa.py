@@ -338,7 +338,7 @@ def test_eight_devices_a_user_and_a_code_from_any_of_them(mfa_server, name):
 
 
 def test_wrong_codes_count_toward_lockout_and_mfa_required_does_not(tmp_path, name):
-    server, _ = key_server(tmp_path, "--lockout-threshold", "3", "--lockout-base", "1h")
+    server, _ = key_server(tmp_path, "--lockout-threshold", "3", "--lockout-base", "10m")
     try:
         new_user(server, name)
         serial, seed, _ = create_device(server, name)
