@@ -319,6 +319,8 @@ mod tests {
             ListUsers,
             ListUserTags,
             GetAccountPasswordPolicy,
+            ListMFADevices,
+            ListVirtualMFADevices,
         ];
         for &op in Operation::ALL {
             assert_eq!(Scope::Signin.permits(op), signin.contains(&op), "{op:?}");

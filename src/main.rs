@@ -135,6 +135,7 @@ fn rotate_keys(args: &RotateKeysArgs) -> ExitCode {
         "mfa rotate-keys",
         on_runtime(async {
             let keys = loginprofiled::mfa::Keyring::load(&args.mfa_key_file)?;
+            keys.warn_if_exposed();
             let config = args.store.store_config().map_err(anyhow::Error::msg)?;
             let store = store::open_existing(&config)?;
             let unopenable = domain::devices_without_key(&*store, Some(&keys))

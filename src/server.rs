@@ -140,6 +140,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         );
     }
     warn_about_transport(&config);
+    if let Some(keys) = &config.mfa_keys {
+        keys.warn_if_exposed();
+    }
     // Opening reads every record of the store: not on an async thread.
     let app = tokio::task::spawn_blocking(move || App::open(config, Arc::new(SystemClock)))
         .await

@@ -227,11 +227,20 @@ pub struct SnapshotUser {
     pub profile: Option<ProfileRecord>,
 }
 
+/// One record [`Store::read_all`] hands over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotEntry {
+    /// A user with its login profile; every user comes before the first device.
+    User(SnapshotUser),
+    /// A virtual MFA device, its seed sealed as stored (its key is its name in lower case).
+    Device(DeviceRecord),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Import {
     /// Everything in the snapshot is stored and durable.
     Imported,
-    /// The store already holds a user or the policy; nothing was written.
+    /// The store already holds a user, a device or the policy; nothing was written.
     NotEmpty,
 }
 
@@ -253,7 +262,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     ) -> StoreResult<UserPage>;
     /// Replaces the user stored under `key` if it still equals `expected`, storing `user` under
     /// `new_key`. When the keys differ (a rename), the login profile (with its password
-    /// history), the lockout state and the user's MFA devices (their `user_key`) move to
+    /// history), the lockout state and the user's MFA devices (their `user_key`, and their
+    /// `version` moves on by one, so a replacement read before the rename is stale) move to
     /// `new_key` in the same transaction and `key` is free at once; a `new_key` held by another
     /// user leaves everything unchanged.
     async fn replace_user(
@@ -336,7 +346,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// removed. A state updated meanwhile is kept.
     async fn prune_lockouts(&self, now_ms: i64, forget_before_ms: i64) -> StoreResult<usize>;
 
-    /// Inserts a virtual MFA device under `key` (its lower-case name).
+    /// Inserts a virtual MFA device under `key` (its lower-case name). The device must be
+    /// unassigned (`user_key` None; an error otherwise): [`Store::replace_device`] assigns it.
     async fn insert_device(&self, key: &str, device: DeviceRecord) -> StoreResult<InsertDevice>;
     async fn device(&self, key: &str) -> StoreResult<Option<DeviceRecord>>;
     /// The devices enabled for the user of `user_key`, in device-key order (at most
@@ -354,8 +365,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// version must be `expected_version + 1`. When the new record assigns the device to a
     /// user it was not assigned to, the user must exist (`NoUser`) and have fewer than
     /// [`DEVICES_PER_USER`] devices (`LimitExceeded`), checked in the same transaction, so
-    /// racing enables never exceed the limit. Durable when it returns: a replaced `last_step`
-    /// is what refuses a replayed code, on every replica.
+    /// racing enables never exceed the limit. Of racing replacements with one
+    /// `expected_version` exactly one is `Replaced`, on every replica. Durable when it returns:
+    /// a replaced `last_step` is what refuses a replayed code.
     async fn replace_device(
         &self,
         key: &str,
@@ -369,14 +381,15 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// shutdown.
     async fn flush(&self) -> StoreResult<()>;
 
-    /// Hands every user, with its login profile, to `each` in key order, and returns the
-    /// policy: what `loginprofiled export` writes. A backend that can reads all of it from one
-    /// consistent view, whatever is written meanwhile; this default reads page by page (the
-    /// embedded store is exported while no server holds it), leaving out users deleted between
-    /// a page and their profile. An error from `each` ends the read and is returned.
+    /// Hands every user, with its login profile, to `each` in key order, then every MFA device
+    /// in key order, and returns the policy: what `loginprofiled export` writes. A backend that
+    /// can reads all of it from one consistent view, whatever is written meanwhile; this
+    /// default reads page by page (the embedded store is exported while no server holds it),
+    /// leaving out users deleted between a page and their profile. An error from `each` ends
+    /// the read and is returned.
     async fn read_all(
         &self,
-        each: &mut (dyn FnMut(SnapshotUser) -> anyhow::Result<()> + Send),
+        each: &mut (dyn FnMut(SnapshotEntry) -> anyhow::Result<()> + Send),
     ) -> StoreResult<Option<PolicyRecord>> {
         const PAGE: usize = 1000;
         let mut after = None;
@@ -384,19 +397,25 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
             let page = self.list_users("", after.as_deref(), PAGE).await?;
             for listed in &page.users {
                 let key = listed.user_name.to_ascii_lowercase();
-                match self.profile(&key).await? {
-                    ProfileLookup::NoUser => {}
-                    ProfileLookup::NoProfile(user) => each(SnapshotUser {
-                        key,
-                        user,
-                        profile: None,
-                    })?,
-                    ProfileLookup::Found(user, profile) => each(SnapshotUser {
-                        key,
-                        user,
-                        profile: Some(profile),
-                    })?,
-                }
+                let (user, profile) = match self.profile(&key).await? {
+                    ProfileLookup::NoUser => continue,
+                    ProfileLookup::NoProfile(user) => (user, None),
+                    ProfileLookup::Found(user, profile) => (user, Some(profile)),
+                };
+                each(SnapshotEntry::User(SnapshotUser { key, user, profile }))?;
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let mut after = None;
+        loop {
+            let page = self
+                .list_devices(Assignment::Any, after.as_deref(), PAGE)
+                .await?;
+            for device in page.devices {
+                each(SnapshotEntry::Device(device))?;
             }
             match page.next_after {
                 Some(next) => after = Some(next),
@@ -410,8 +429,12 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// [`Store::read_all`]; a backend that can counts where the data is.
     async fn count_hash_identifiers(&self) -> StoreResult<BTreeMap<String, u64>> {
         let mut counts = BTreeMap::new();
-        self.read_all(&mut |user| {
-            if let Some(profile) = &user.profile {
+        self.read_all(&mut |entry| {
+            if let SnapshotEntry::User(SnapshotUser {
+                profile: Some(profile),
+                ..
+            }) = &entry
+            {
                 *counts
                     .entry(hash_identifier(&profile.password_hash).to_owned())
                     .or_default() += 1;
@@ -422,17 +445,20 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         Ok(counts)
     }
 
-    /// Writes a whole snapshot into an empty store. `Imported`: every user, profile and the
-    /// policy of the snapshot are stored and durable. `NotEmpty`: nothing was written, because
-    /// the store holds a user, a login profile or the policy, or another import is under way;
+    /// Writes a whole snapshot into an empty store. `Imported`: every user, profile, MFA device
+    /// and the policy of the snapshot are stored and durable. `NotEmpty`: nothing was written,
+    /// because the store holds a user, a login profile, an MFA device or the policy, or another
+    /// import is under way;
     /// this is decided atomically with claiming the store, so of racing imports one at most
     /// succeeds. All or nothing: the store never serves a part of a snapshot, not even after a
     /// crash in the middle (a backend that cannot write it in one transaction marks the store
     /// as being imported into first, refuses acknowledged writes until the import is done,
     /// and refuses to open a store whose import did not finish). Lockout states are not data:
     /// they neither make a store non-empty nor are they written or cleared. The caller hands
-    /// over a consistent snapshot: distinct keys, each the key of its user's name; profile
-    /// records are stored as given (hashes and versions verbatim).
+    /// over a consistent snapshot: distinct keys, each the key of its user's name; devices of
+    /// distinct names, each assigned one naming a user of the snapshot, at most
+    /// [`DEVICES_PER_USER`] per user; profile and device records are stored as given (hashes,
+    /// sealed seeds and versions verbatim), each device under its name in lower case.
     async fn import(&self, snapshot: Snapshot) -> StoreResult<Import>;
 
     /// A cheap probe that fails when the store can no longer serve (the database is unreachable,

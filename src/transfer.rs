@@ -1,5 +1,6 @@
 //! `loginprofiled export` and `import`: a store's users, login profiles (hashes verbatim, with
-//! their history) and password policy as JSON lines (the module `lines` gives the format), so
+//! their history), virtual MFA devices (seeds sealed, as stored) and password policy as JSON
+//! lines (the module `lines` gives the format), so
 //! that users move from one store to another without anyone resetting a password.
 //!
 //! Export reads through the `Store` trait (`Store::read_all`: one consistent view on PostgreSQL). Import reads and checks
@@ -18,12 +19,12 @@ use anyhow::Context as _;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::store::{Import, Store};
+use crate::store::{Import, SnapshotEntry, Store};
 
 mod lines;
 mod parse;
 
-use lines::{End, Header, Policy, Profile, Typed, User};
+use lines::{Device, End, Header, Policy, Profile, Typed, User};
 pub use parse::{Checked, Trailer};
 
 /// What an export or import held.
@@ -31,17 +32,19 @@ pub use parse::{Checked, Trailer};
 pub struct Counts {
     pub users: u64,
     pub profiles: u64,
+    pub devices: u64,
     pub policy: bool,
 }
 
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let policy = if self.policy { "a" } else { "no" };
-        write!(
-            f,
-            "{} users, {} login profiles and {policy} password policy",
-            self.users, self.profiles
-        )
+        write!(f, "{} users, {} login profiles", self.users, self.profiles)?;
+        // Said only when there are some: a store without devices is reported as before them.
+        if self.devices > 0 {
+            write!(f, ", {} MFA devices", self.devices)?;
+        }
+        write!(f, " and {policy} password policy")
     }
 }
 
@@ -79,19 +82,25 @@ pub async fn export(store: &dyn Store, out: &mut (impl Write + Send)) -> anyhow:
     let mut counts = Counts {
         users: 0,
         profiles: 0,
+        devices: 0,
         policy: false,
     };
     let policy = store
         .read_all(&mut |entry| {
-            write_line(out, "user", &User::from(&entry.user))?;
-            counts.users += 1;
-            if let Some(profile) = &entry.profile {
-                write_line(
-                    out,
-                    "profile",
-                    &Profile::new(&entry.user.user_name, profile),
-                )?;
-                counts.profiles += 1;
+            match entry {
+                SnapshotEntry::User(entry) => {
+                    write_line(out, "user", &User::from(&entry.user))?;
+                    counts.users += 1;
+                    if let Some(profile) = &entry.profile {
+                        let line = Profile::new(&entry.user.user_name, profile);
+                        write_line(out, "profile", &line)?;
+                        counts.profiles += 1;
+                    }
+                }
+                SnapshotEntry::Device(device) => {
+                    write_line(out, "device", &Device::from(&device))?;
+                    counts.devices += 1;
+                }
             }
             Ok(())
         })
@@ -103,6 +112,7 @@ pub async fn export(store: &dyn Store, out: &mut (impl Write + Send)) -> anyhow:
     let end = End {
         users: counts.users,
         profiles: counts.profiles,
+        devices: counts.devices,
         policy: counts.policy,
         sha256: Some(hex::encode(out.digest.clone().finalize())),
     };
@@ -195,13 +205,14 @@ pub async fn import(store: &dyn Store, snapshot: crate::store::Snapshot) -> anyh
             .iter()
             .filter(|u| u.profile.is_some())
             .count() as u64,
+        devices: snapshot.devices.len() as u64,
         policy: snapshot.policy.is_some(),
     };
     match store.import(snapshot).await? {
         Import::Imported => Ok(counts),
         Import::NotEmpty => anyhow::bail!(
-            "the target store is not empty (it holds users or a password policy): import writes \
-             into an empty store only; nothing was imported"
+            "the target store is not empty (it holds users, MFA devices or a password policy): \
+             import writes into an empty store only; nothing was imported"
         ),
     }
 }

@@ -11,7 +11,7 @@ use crate::store::{
     Assignment, DeleteDevice, DeleteProfile, DeleteUser, DevicePage, DeviceRecord, Import,
     InsertDevice, InsertProfile, InsertUser, LockoutRecord, LockoutUpdate, PolicyRecord,
     ProfileLookup, ProfileRecord, ReplaceDevice, ReplaceProfile, ReplaceUser, Snapshot,
-    SnapshotUser, Store, StoreResult, UserPage, UserRecord,
+    SnapshotEntry, Store, StoreResult, UserPage, UserRecord,
 };
 
 /// Times every call of the store it wraps into `loginprofiled_store_seconds{operation}`.
@@ -217,7 +217,7 @@ impl Store for TimedStore {
 
     async fn read_all(
         &self,
-        each: &mut (dyn FnMut(SnapshotUser) -> anyhow::Result<()> + Send),
+        each: &mut (dyn FnMut(SnapshotEntry) -> anyhow::Result<()> + Send),
     ) -> StoreResult<Option<PolicyRecord>> {
         timed("read_all", self.0.read_all(each)).await
     }

@@ -6,7 +6,10 @@
 //! associated data binds a sealed seed to its device and user, so a record copied onto another
 //! device or user does not open.
 
-use std::{fmt, path::Path};
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+};
 
 use aes_gcm::{
     Aes256Gcm, KeyInit as _, Nonce,
@@ -87,6 +90,8 @@ pub enum OpenError {
 /// The keys of the key file, the first of which seals. `Debug` shows the key ids only.
 pub struct Keyring {
     keys: Vec<Key>,
+    /// The file it was read from and its mode, when group or others may read it.
+    exposed: Option<(PathBuf, u32)>,
 }
 
 struct Key {
@@ -98,14 +103,29 @@ impl Keyring {
     /// Reads the key file: one key a line, the standard base64 of 32 random bytes, the first
     /// key sealing and all of them opening. Blank lines and lines starting with `#` are skipped,
     /// as is whitespace around a key. Errors name the file and line, never what the line holds.
-    /// A file that group or others may read is loaded with a warning (expected mode 0600).
+    /// A file that group or others may read is loaded, and remembered for
+    /// [`Keyring::warn_if_exposed`] (configuration is read before logging starts).
     pub fn load(path: &Path) -> anyhow::Result<Keyring> {
         let text = Zeroizing::new(
             std::fs::read_to_string(path)
                 .with_context(|| format!("reading the MFA key file {}", path.display()))?,
         );
-        warn_if_exposed(path);
-        Keyring::parse(&text).with_context(|| format!("MFA key file {}", path.display()))
+        let mut keyring =
+            Keyring::parse(&text).with_context(|| format!("MFA key file {}", path.display()))?;
+        keyring.exposed = exposed_mode(path).map(|mode| (path.to_owned(), mode));
+        Ok(keyring)
+    }
+
+    /// Logs a warning when the key file is open to group or others: the keys are all that
+    /// stands between a copy of the store and every seed in it.
+    pub fn warn_if_exposed(&self) {
+        if let Some((path, mode)) = &self.exposed {
+            tracing::warn!(
+                file = %path.display(),
+                mode = format!("{mode:04o}"),
+                "the MFA key file may be read by group or others; expected mode 0600"
+            );
+        }
     }
 
     /// A keyring of these keys, the first of which seals.
@@ -116,6 +136,7 @@ impl Keyring {
         assert!(!keys.is_empty(), "a keyring holds at least one key");
         let keyring = Keyring {
             keys: keys.iter().map(Key::new).collect(),
+            exposed: None,
         };
         keys.zeroize();
         keyring
@@ -232,7 +253,10 @@ impl Keyring {
         if keys.is_empty() {
             bail!("holds no key (one key a line: the standard base64 of 32 random bytes)");
         }
-        Ok(Keyring { keys })
+        Ok(Keyring {
+            keys,
+            exposed: None,
+        })
     }
 
     fn key(&self, key_id: &str) -> Option<&Key> {
@@ -275,20 +299,11 @@ fn key_id(key: &[u8; KEY_LEN]) -> String {
     hex::encode(&digest[..8])
 }
 
-/// Logs a warning when the key file is open to group or others: the keys are all that stands
-/// between a copy of the store and every seed in it.
-fn warn_if_exposed(path: &Path) {
+/// The file's permission bits, when group or others may read it.
+fn exposed_mode(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt as _;
-    if let Ok(metadata) = std::fs::metadata(path) {
-        let mode = metadata.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            tracing::warn!(
-                file = %path.display(),
-                mode = format!("{mode:04o}"),
-                "the MFA key file may be read by group or others; expected mode 0600"
-            );
-        }
-    }
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use super::{
     UserPage, UserRecord,
 };
 
+mod devices;
 mod errors;
 mod import;
 mod link;
@@ -26,9 +27,13 @@ mod read_all;
 mod rows;
 mod schema;
 mod url;
+mod users;
 
 pub use errors::Fault;
-use errors::{Failure, Idempotence, is_foreign_key_violation, is_unique_violation, retrying};
+use errors::{
+    Failure, Idempotence, is_foreign_key_violation, is_unique_violation, retrying,
+    violates_device_key,
+};
 use link::Link;
 use rows::{LOCKOUT_COLUMNS, POLICY_COLUMNS, PROFILE_COLUMNS, USER_COLUMNS};
 pub use schema::newest_known as newest_schema_version;
@@ -215,7 +220,8 @@ impl PgStore {
         if rows::user(&stored)? != *expected {
             return Ok(ReplaceUser::Stale);
         }
-        // A new key updates the primary key; the profile follows by ON UPDATE CASCADE.
+        // A new key updates the primary key; the profile and the devices follow by ON UPDATE
+        // CASCADE.
         let updated = sqlx::query(
             "UPDATE users SET user_key = $2, user_name = $3, user_id = $4, path = $5, \
              create_date_ms = $6, password_last_used_ms = $7, tags = $8 WHERE user_key = $1",
@@ -243,6 +249,12 @@ impl PgStore {
                 .await?;
             sqlx::query("UPDATE lockouts SET user_key = $2 WHERE user_key = $1")
                 .bind(key)
+                .bind(new_key)
+                .execute(&mut *tx)
+                .await?;
+            // A replacement of a moved device read before the rename would put the old key
+            // back: its version moves on, so that it is stale.
+            sqlx::query("UPDATE mfa_devices SET version = version + 1 WHERE user_key = $1")
                 .bind(new_key)
                 .execute(&mut *tx)
                 .await?;

@@ -20,13 +20,15 @@ use prost::Message;
 use sled::{Tree, transaction::ConflictableTransactionError};
 
 use super::{
-    DeleteProfile, DeleteUser, Import, InsertProfile, InsertUser, LockoutRecord, PolicyRecord,
-    ProfileLookup, ProfileRecord, ReplaceProfile, ReplaceUser, Snapshot, Store, StoreResult,
+    Assignment, DeleteDevice, DeleteProfile, DeleteUser, DevicePage, DeviceRecord, Import,
+    InsertDevice, InsertProfile, InsertUser, LockoutRecord, PolicyRecord, ProfileLookup,
+    ProfileRecord, ReplaceDevice, ReplaceProfile, ReplaceUser, Snapshot, Store, StoreResult,
     UserPage, UserRecord, hash_identifier,
 };
 
 mod check;
 mod commit;
+mod devices;
 mod import;
 mod ledger;
 mod lockouts;
@@ -53,6 +55,9 @@ pub struct SledStore {
     profiles: Tree,
     policy: Tree,
     lockouts: Tree,
+    devices: Tree,
+    /// Each user's device keys, under the user's key (see `devices`).
+    device_index: Tree,
     ledger: Tree,
     committer: Arc<Committer>,
     /// The data directory, where an import leaves its marker file.
@@ -113,50 +118,49 @@ fn decode_plain<T: Message + Default>(bytes: &[u8]) -> StoreResult<T> {
 
 #[async_trait]
 impl Store for SledStore {
-    // MFA devices: stored by the store work of issue 21 (in progress on this branch).
-    async fn insert_device(
-        &self,
-        _key: &str,
-        _device: crate::store::DeviceRecord,
-    ) -> crate::store::StoreResult<crate::store::InsertDevice> {
-        anyhow::bail!("MFA devices are not stored yet")
+    async fn insert_device(&self, key: &str, device: DeviceRecord) -> StoreResult<InsertDevice> {
+        let key = key.to_owned();
+        self.blocking(move |s| s.insert_device_now(&key, &device))
+            .await
     }
-    async fn device(
-        &self,
-        _key: &str,
-    ) -> crate::store::StoreResult<Option<crate::store::DeviceRecord>> {
-        anyhow::bail!("MFA devices are not stored yet")
+
+    async fn device(&self, key: &str) -> StoreResult<Option<DeviceRecord>> {
+        self.devices
+            .get(key)?
+            .map(|bytes| decode_plain(&bytes))
+            .transpose()
     }
-    async fn user_devices(
-        &self,
-        _user_key: &str,
-    ) -> crate::store::StoreResult<Vec<crate::store::DeviceRecord>> {
-        Ok(Vec::new())
+
+    async fn user_devices(&self, user_key: &str) -> StoreResult<Vec<DeviceRecord>> {
+        // A few lookups in sled's page cache, like `profile`.
+        self.user_devices_now(user_key)
     }
+
     async fn list_devices(
         &self,
-        _assignment: crate::store::Assignment,
-        _after: Option<&str>,
-        _limit: usize,
-    ) -> crate::store::StoreResult<crate::store::DevicePage> {
-        Ok(crate::store::DevicePage {
-            devices: Vec::new(),
-            next_after: None,
-        })
+        assignment: Assignment,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<DevicePage> {
+        let after = after.map(str::to_owned);
+        self.blocking(move |s| s.list_devices_now(assignment, after.as_deref(), limit))
+            .await
     }
+
     async fn replace_device(
         &self,
-        _key: &str,
-        _expected_version: u64,
-        _device: crate::store::DeviceRecord,
-    ) -> crate::store::StoreResult<crate::store::ReplaceDevice> {
-        anyhow::bail!("MFA devices are not stored yet")
+        key: &str,
+        expected_version: u64,
+        device: DeviceRecord,
+    ) -> StoreResult<ReplaceDevice> {
+        let key = key.to_owned();
+        self.blocking(move |s| s.replace_device_now(&key, expected_version, &device))
+            .await
     }
-    async fn delete_device(
-        &self,
-        _key: &str,
-    ) -> crate::store::StoreResult<crate::store::DeleteDevice> {
-        anyhow::bail!("MFA devices are not stored yet")
+
+    async fn delete_device(&self, key: &str) -> StoreResult<DeleteDevice> {
+        let key = key.to_owned();
+        self.blocking(move |s| s.delete_device_now(&key)).await
     }
 
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {

@@ -6,17 +6,25 @@
 //! {"type":"header","format":"loginprofiled-export","version":2}
 //! {"type":"user",...}            one per user, in key order
 //! {"type":"profile",...}         right after its user's line, when the user has one
+//! {"type":"device",...}          one per virtual MFA device, in key order, after every user
 //! {"type":"policy",...}          when a policy is set
-//! {"type":"end","users":N,"profiles":M,"policy":true,"sha256":"..."}
+//! {"type":"end","users":N,"profiles":M,"devices":D,"policy":true,"sha256":"..."}
 //! ```
 //!
 //! The `end` line (the trailer) counts what came before it, so that a truncated file is
 //! detected, and carries the SHA-256 (hex) of every byte before it, each line with its `\n`,
 //! so that a changed byte anywhere is. Version 1 exports had no `sha256`.
+//!
+//! Device lines came within version 2: an export without devices has none and no `devices` on
+//! its `end` line (absent counts as 0), so it is the same file as before them, and an earlier
+//! build refuses a file that has some (an unknown line type) rather than dropping them.
 
+use base64::prelude::{BASE64_STANDARD, Engine as _};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{PolicyRecord, ProfileRecord, TagRecord, UserRecord};
+use crate::store::{
+    DeviceRecord, PolicyRecord, ProfileRecord, SealedSeedRecord, TagRecord, UserRecord,
+};
 
 pub(super) const FORMAT: &str = "loginprofiled-export";
 pub(super) const VERSION: u32 = 2;
@@ -99,15 +107,137 @@ pub(super) struct Policy {
     pub(super) hard_expiry: Option<bool>,
 }
 
+/// A virtual MFA device. Its seed stays sealed, bytes as stored (base64); never printed whole.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Device {
+    pub(super) name: String,
+    pub(super) path: String,
+    pub(super) serial_number: String,
+    pub(super) create_date_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) seed: Option<Seed>,
+    #[serde(default)]
+    pub(super) tags: Vec<Tag>,
+    /// The key of the user the device is enabled for (the user's name in lower case), whose
+    /// line comes earlier; absent while unassigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) user_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) enable_date_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) last_step: Option<i64>,
+    #[serde(default)]
+    pub(super) drift_steps: i64,
+    pub(super) version: u64,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A sealed TOTP seed as the store holds it: which key sealed it, the nonce and the
+/// ciphertext (standard base64).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Seed {
+    pub(super) key_id: String,
+    pub(super) nonce: String,
+    pub(super) ciphertext: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct End {
     pub(super) users: u64,
     pub(super) profiles: u64,
+    /// Absent (0) in exports without devices, so that they are the files they were before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(super) devices: u64,
     pub(super) policy: bool,
     /// Hex SHA-256 of every line before this one; None only in version 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) sha256: Option<String>,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
+fn tag_lines(tags: &[TagRecord]) -> Vec<Tag> {
+    tags.iter()
+        .map(|t| Tag {
+            key: t.key.clone(),
+            value: t.value.clone(),
+        })
+        .collect()
+}
+
+fn tag_records(tags: Vec<Tag>) -> Vec<TagRecord> {
+    tags.into_iter()
+        .map(|t| TagRecord {
+            key: t.key,
+            value: t.value,
+        })
+        .collect()
+}
+
+impl From<&DeviceRecord> for Device {
+    fn from(d: &DeviceRecord) -> Self {
+        Self {
+            name: d.name.clone(),
+            path: d.path.clone(),
+            serial_number: d.serial_number.clone(),
+            create_date_ms: d.create_date_ms,
+            seed: d.seed.as_ref().map(|s| Seed {
+                key_id: s.key_id.clone(),
+                nonce: BASE64_STANDARD.encode(&s.nonce),
+                ciphertext: BASE64_STANDARD.encode(&s.ciphertext),
+            }),
+            tags: tag_lines(&d.tags),
+            user_key: d.user_key.clone(),
+            enable_date_ms: d.enable_date_ms,
+            last_step: d.last_step,
+            drift_steps: d.drift_steps,
+            version: d.version,
+        }
+    }
+}
+
+impl Device {
+    /// The record, or what is wrong with the seed's encoding.
+    pub(super) fn into_record(self) -> Result<DeviceRecord, &'static str> {
+        let seed = match self.seed {
+            Some(seed) => Some(SealedSeedRecord {
+                key_id: seed.key_id,
+                nonce: BASE64_STANDARD
+                    .decode(&seed.nonce)
+                    .map_err(|_| "the seed's nonce is not standard base64")?,
+                ciphertext: BASE64_STANDARD
+                    .decode(&seed.ciphertext)
+                    .map_err(|_| "the seed's ciphertext is not standard base64")?,
+            }),
+            None => None,
+        };
+        Ok(DeviceRecord {
+            name: self.name,
+            path: self.path,
+            serial_number: self.serial_number,
+            create_date_ms: self.create_date_ms,
+            seed,
+            tags: tag_records(self.tags),
+            user_key: self.user_key,
+            enable_date_ms: self.enable_date_ms,
+            last_step: self.last_step,
+            drift_steps: self.drift_steps,
+            version: self.version,
+        })
+    }
 }
 
 impl From<&UserRecord> for User {
@@ -118,14 +248,7 @@ impl From<&UserRecord> for User {
             path: u.path.clone(),
             create_date_ms: u.create_date_ms,
             password_last_used_ms: u.password_last_used_ms,
-            tags: u
-                .tags
-                .iter()
-                .map(|t| Tag {
-                    key: t.key.clone(),
-                    value: t.value.clone(),
-                })
-                .collect(),
+            tags: tag_lines(&u.tags),
         }
     }
 }
@@ -138,14 +261,7 @@ impl From<User> for UserRecord {
             path: u.path,
             create_date_ms: u.create_date_ms,
             password_last_used_ms: u.password_last_used_ms,
-            tags: u
-                .tags
-                .into_iter()
-                .map(|t| TagRecord {
-                    key: t.key,
-                    value: t.value,
-                })
-                .collect(),
+            tags: tag_records(u.tags),
         }
     }
 }

@@ -101,6 +101,9 @@ struct Reader {
     keys: HashMap<String, usize>,
     user_ids: HashSet<String>,
     profiles: u64,
+    /// Keys of the devices so far, and how many are enabled for each user key.
+    device_keys: HashSet<String>,
+    enabled: HashMap<String, usize>,
 }
 
 impl Reader {
@@ -123,6 +126,7 @@ impl Reader {
             (State::Ended, _) => Err("a line after the \"end\" line".into()),
             (State::Records, "user") => self.user(fields(value, "user")?),
             (State::Records, "profile") => self.profile(fields(value, "profile")?),
+            (State::Records, "device") => self.device(fields(value, "device")?),
             (State::Records, "policy") => self.policy(fields(value, "policy")?),
             (State::Records, "end") => self.end(fields(value, "end")?),
             (State::Records, "header") => Err("a second header".into()),
@@ -171,7 +175,7 @@ impl Reader {
         if !self.user_ids.insert(user.user_id.clone()) {
             return Err(problem("its user_id belongs to an earlier user too".into()));
         }
-        check_tags(&user).map_err(problem)?;
+        check_tags(&user.tags).map_err(problem)?;
         let key = name.key();
         if self.keys.contains_key(&key) {
             return Err(problem(
@@ -254,6 +258,7 @@ impl Reader {
         let found = End {
             users: self.snapshot.users.len() as u64,
             profiles: self.profiles,
+            devices: self.snapshot.devices.len() as u64,
             policy: self.snapshot.policy.is_some(),
             sha256: Some(hex::encode(self.digest.clone().finalize())),
         };
@@ -279,11 +284,19 @@ impl Reader {
             }
             (Some(_), _) => {}
         }
-        if (end.users, end.profiles, end.policy) != (found.users, found.profiles, found.policy) {
+        let counts = |end: &End| (end.users, end.profiles, end.devices, end.policy);
+        if counts(&end) != counts(&found) {
             return Err(format!(
-                "the \"end\" line counts {} users, {} login profiles and policy {}, but the \
-                 file holds {}, {} and {}",
-                end.users, end.profiles, end.policy, found.users, found.profiles, found.policy
+                "the \"end\" line counts {} users, {} login profiles, {} MFA devices and policy \
+                 {}, but the file holds {}, {}, {} and {}",
+                end.users,
+                end.profiles,
+                end.devices,
+                end.policy,
+                found.users,
+                found.profiles,
+                found.devices,
+                found.policy
             ));
         }
         self.state = State::Ended;
@@ -308,12 +321,12 @@ fn redacted(error: &serde_json::Error) -> String {
         .into_owned()
 }
 
-fn check_tags(user: &User) -> Result<(), String> {
-    if user.tags.len() > MAX_TAGS {
+fn check_tags(tags: &[lines::Tag]) -> Result<(), String> {
+    if tags.len() > MAX_TAGS {
         return Err(format!("more than {MAX_TAGS} tags"));
     }
     let mut keys = HashSet::new();
-    for tag in &user.tags {
+    for tag in tags {
         let key_len = tag.key.chars().count();
         if !(1..=128).contains(&key_len) || tag.value.chars().count() > 256 {
             return Err(format!(
@@ -328,5 +341,6 @@ fn check_tags(user: &User) -> Result<(), String> {
     Ok(())
 }
 
+mod device_lines;
 #[cfg(test)]
 mod tests;

@@ -59,6 +59,7 @@ async fn reflection_lists_every_service_including_both_reflection_versions() {
         "grpc.reflection.v1alpha.ServerReflection",
         "iam.loginprofile.v1.AccountPasswordPolicyService",
         "iam.loginprofile.v1.LoginProfileService",
+        "iam.loginprofile.v1.MFADeviceService",
         "iam.loginprofile.v1.UserService",
     ]
     .map(str::to_owned)

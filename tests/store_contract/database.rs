@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use loginprofiled::store::{self, Import, PgStore, ProfileLookup, ReplaceUser, Store, StoreConfig};
+use loginprofiled::store::{
+    self, Import, PgStore, ProfileLookup, ReplaceDevice, ReplaceUser, SnapshotEntry, Store,
+    StoreConfig,
+};
 
 use crate::{Backend, pg_db::TestDb};
 
@@ -85,7 +88,7 @@ async fn read_all_is_one_view_whatever_is_written_meanwhile() {
     let whole = crate::records::snapshot(6);
     assert_eq!(store.import(whole.clone()).await.unwrap(), Import::Imported);
     let writer = store.clone();
-    let mut keys = Vec::new();
+    let (mut keys, mut devices) = (Vec::new(), Vec::new());
     let runtime = tokio::runtime::Handle::current();
     let policy = store
         .read_all(&mut |entry| {
@@ -106,16 +109,56 @@ async fn read_all_is_one_view_whatever_is_written_meanwhile() {
                         };
                         let moved = writer.replace_user("user003", "aaron", &old, renamed);
                         assert_eq!(moved.await.unwrap(), ReplaceUser::Replaced);
+                        // User004's device moves with its user; a spare is enabled for Zed.
+                        let old = writer.user("user004").await.unwrap().unwrap();
+                        let renamed = loginprofiled::store::UserRecord {
+                            user_name: "Abe".to_owned(),
+                            ..old.clone()
+                        };
+                        let moved = writer.replace_user("user004", "abe", &old, renamed);
+                        assert_eq!(moved.await.unwrap(), ReplaceUser::Replaced);
+                        let spare = writer.device("spare000").await.unwrap().unwrap();
+                        let enabled = crate::records::next(&spare, Some("zed"), 1);
+                        let replaced = writer.replace_device("spare000", 1, enabled);
+                        assert_eq!(replaced.await.unwrap(), ReplaceDevice::Replaced);
                         assert!(writer.delete_policy().await.unwrap());
                     })
                 });
             }
-            keys.push(entry.key);
+            match entry {
+                SnapshotEntry::User(entry) => keys.push(entry.key),
+                SnapshotEntry::Device(device) => devices.push(device),
+            }
             Ok(())
         })
         .await
         .unwrap();
     let expected: Vec<String> = whole.users.iter().map(|u| u.key.clone()).collect();
     assert_eq!(keys, expected, "the store as it was when the read began");
+    assert_eq!(devices, whole.devices, "the devices as they were, too");
     assert_eq!(policy, whole.policy);
+}
+
+/// Two replicas on one database: of sign-ins accepting codes on one device at once, exactly one
+/// stores its step, whichever replica each runs on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_racing_replace_device_with_one_version_have_one_winner() {
+    if !PgBackend::available().await {
+        return;
+    }
+    let db = TestDb::create();
+    let (one, other) = (open(&db).await, open(&db).await);
+    crate::races::racing_replacements_of_one_version(&[one.clone(), other], &one).await;
+}
+
+/// Two replicas on one database: enables of different devices for one user at once never
+/// exceed the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_racing_enables_for_one_user_never_exceed_the_limit() {
+    if !PgBackend::available().await {
+        return;
+    }
+    let db = TestDb::create();
+    let (one, other) = (open(&db).await, open(&db).await);
+    crate::races::racing_enables_of_different_devices(&[one.clone(), other], &one).await;
 }

@@ -6,6 +6,7 @@
 
 mod contract;
 mod database;
+mod devices;
 mod embedded;
 #[allow(dead_code)]
 #[path = "../api/helpers/pg.rs"]
@@ -59,6 +60,16 @@ macro_rules! contract_tests {
             contract::check_passes_on_a_healthy_store,
             contract::import_into_an_empty_store_and_reopen,
             contract::import_refuses_a_store_with_a_user_or_a_policy,
+            devices::insert_device_and_read_it_back,
+            devices::list_devices_pages_in_key_order_by_assignment,
+            devices::user_devices_are_the_users_enabled_devices_in_key_order,
+            devices::replace_device_outcomes,
+            devices::a_ninth_device_for_one_user_exceeds_the_limit,
+            devices::delete_device_outcomes,
+            devices::delete_user_refuses_a_user_with_an_enabled_device,
+            devices::a_rename_moves_the_users_devices,
+            devices::import_writes_the_devices_and_a_device_makes_a_store_non_empty,
+            devices::export_and_import_carry_the_devices_as_stored,
             races::one_of_racing_insert_user_in_different_case_wins,
             races::one_of_racing_insert_profile_wins,
             races::one_of_racing_replace_profile_with_one_version_wins,
@@ -66,11 +77,14 @@ macro_rules! contract_tests {
             races::delete_user_and_insert_profile_never_both_win,
             races::concurrent_lockout_updates_lose_no_increment,
             races::one_of_racing_imports_wins,
+            races::one_of_racing_replace_device_with_one_version_wins,
+            races::racing_enables_for_one_user_never_exceed_the_limit,
+            races::delete_user_and_enable_never_both_win,
             sign_in::settle_attempt_applies_to_the_stored_state_whatever_was_expected,
             sign_in::a_successful_settlement_records_the_last_use,
             sign_in::concurrent_settlements_from_one_expected_state_lose_no_increment,
             sign_in::profile_and_policy_outcomes,
-            read_all::read_all_hands_over_every_user_in_key_order_and_the_policy,
+            read_all::read_all_hands_over_every_user_then_every_device_in_key_order_and_the_policy,
         ]);
     };
     (@each $name:ident, $backend:ty, [$($module:ident :: $test:ident),* $(,)?]) => {

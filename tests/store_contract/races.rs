@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use loginprofiled::store::{
-    DeleteUser, Import, InsertProfile, InsertUser, LockoutRecord, ProfileLookup, ReplaceProfile,
-    ReplaceUser, Store,
+    DEVICES_PER_USER, DeleteUser, Import, InsertProfile, InsertUser, LockoutRecord, ProfileLookup,
+    ReplaceDevice, ReplaceProfile, ReplaceUser, Store,
 };
 use tokio::sync::Barrier;
 
 use crate::{
     Backend,
-    records::{key, profile, snapshot, user},
+    records::{device, key, next, profile, snapshot, user},
 };
 
 const RACERS: usize = 16;
@@ -267,4 +267,108 @@ pub async fn one_of_racing_imports_wins<B: Backend>() {
         store.list_users("", None, 100).await.unwrap().users.len(),
         10
     );
+}
+
+/// The replay protection of TOTP codes: of sign-ins that accept codes on one device at once,
+/// from one version of it, exactly one stores its step.
+pub async fn one_of_racing_replace_device_with_one_version_wins<B: Backend>() {
+    let (_backend, store) = B::fresh().await;
+    racing_replacements_of_one_version(std::slice::from_ref(&store), &store).await;
+}
+
+/// Racers on `replicas` (taken in turn) replace one device of `store` from one version.
+pub(crate) async fn racing_replacements_of_one_version(
+    replicas: &[Arc<dyn Store>],
+    store: &Arc<dyn Store>,
+) {
+    store.insert_user("ann", user("Ann", "/")).await.unwrap();
+    let token = device("Token", None, 1);
+    store.insert_device("token", token.clone()).await.unwrap();
+    let enabled = next(&token, Some("ann"), 100);
+    let replaced = store.replace_device("token", 1, enabled.clone()).await;
+    assert_eq!(replaced.unwrap(), ReplaceDevice::Replaced);
+    let results = race(RACERS, |i| {
+        let replica = replicas[i % replicas.len()].clone();
+        let accepted = next(&enabled, Some("ann"), 200 + i as i64);
+        async move { replica.replace_device("token", 2, accepted).await.unwrap() }
+    })
+    .await;
+    let won = winners(&results, &ReplaceDevice::Replaced);
+    assert_eq!(won.len(), 1, "{results:?}");
+    assert_eq!(winners(&results, &ReplaceDevice::Stale).len(), RACERS - 1);
+    let stored = store.device("token").await.unwrap().unwrap();
+    assert_eq!(stored.last_step, Some(200 + won[0] as i64));
+    assert_eq!(stored.version, 3);
+}
+
+pub async fn racing_enables_for_one_user_never_exceed_the_limit<B: Backend>() {
+    let (_backend, store) = B::fresh().await;
+    racing_enables_of_different_devices(std::slice::from_ref(&store), &store).await;
+}
+
+/// Racers on `replicas` (taken in turn) enable one device each for one user of `store`.
+pub(crate) async fn racing_enables_of_different_devices(
+    replicas: &[Arc<dyn Store>],
+    store: &Arc<dyn Store>,
+) {
+    store.insert_user("ann", user("Ann", "/")).await.unwrap();
+    for i in 0..RACERS {
+        let name = format!("t{i:02}");
+        store
+            .insert_device(&name, device(&name, None, 1))
+            .await
+            .unwrap();
+    }
+    let results = race(RACERS, |i| {
+        let replica = replicas[i % replicas.len()].clone();
+        let name = format!("t{i:02}");
+        let enabled = next(&device(&name, None, 1), Some("ann"), 1);
+        async move { replica.replace_device(&name, 1, enabled).await.unwrap() }
+    })
+    .await;
+    let enabled = winners(&results, &ReplaceDevice::Replaced);
+    assert_eq!(enabled.len(), DEVICES_PER_USER, "{results:?}");
+    assert_eq!(
+        winners(&results, &ReplaceDevice::LimitExceeded).len(),
+        RACERS - DEVICES_PER_USER
+    );
+    let stored = store.user_devices("ann").await.unwrap();
+    let expected: Vec<String> = enabled.iter().map(|i| format!("t{i:02}")).collect();
+    let found: Vec<&str> = stored.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(found, expected);
+}
+
+pub async fn delete_user_and_enable_never_both_win<B: Backend>() {
+    let (_backend, store) = B::fresh().await;
+    for round in 0..20 {
+        let name = format!("user{round}");
+        store.insert_user(&name, user(&name, "/")).await.unwrap();
+        let token = format!("token{round}");
+        store
+            .insert_device(&token, device(&token, None, 1))
+            .await
+            .unwrap();
+        let results = race(2, |i| {
+            let (store, name, token) = (store.clone(), name.clone(), token.clone());
+            async move {
+                if i == 0 {
+                    Err(store.delete_user(&name).await.unwrap())
+                } else {
+                    let enabled = next(&device(&token, None, 1), Some(&name), 1);
+                    Ok(store.replace_device(&token, 1, enabled).await.unwrap())
+                }
+            }
+        })
+        .await;
+        let assigned = store.device(&token).await.unwrap().unwrap().user_key;
+        match (&results[0], &results[1]) {
+            (Err(DeleteUser::Deleted), Ok(ReplaceDevice::NoUser)) => {
+                assert_eq!(assigned, None);
+            }
+            (Err(DeleteUser::HasDevice), Ok(ReplaceDevice::Replaced)) => {
+                assert_eq!(assigned, Some(name));
+            }
+            other => panic!("round {round}: both or neither won: {other:?}"),
+        }
+    }
 }

@@ -255,7 +255,13 @@ fn load_with_mode(mode: u32) -> (anyhow::Result<Keyring>, String) {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    let loaded = tracing::subscriber::with_default(subscriber, || Keyring::load(&path));
+    let loaded = tracing::subscriber::with_default(subscriber, || {
+        let loaded = Keyring::load(&path);
+        if let Ok(keyring) = &loaded {
+            keyring.warn_if_exposed();
+        }
+        loaded
+    });
     let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     (loaded, logged)
 }

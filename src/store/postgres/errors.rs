@@ -33,6 +33,12 @@ pub(super) fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
     code(error).as_deref() == Some("23503")
 }
 
+/// A foreign-key violation of an MFA device's user (deleting a user that has one).
+pub(super) fn violates_device_key(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db)
+        if db.constraint() == Some("mfa_devices_user_key_fkey"))
+}
+
 /// What a driver error says about the database, from the caller's side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {

@@ -5,16 +5,20 @@ use std::collections::BTreeMap;
 use sqlx::Row as _;
 use tokio_stream::StreamExt as _;
 
-use super::{Failure, POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, USER_COLUMNS, rows};
-use crate::store::SnapshotUser;
+use super::{
+    Failure, POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, USER_COLUMNS,
+    devices::{self, DEVICE_COLUMNS},
+    rows,
+};
+use crate::store::{SnapshotEntry, SnapshotUser};
 
 impl PgStore {
-    /// Every user with its profile, then the policy, in one read-only REPEATABLE READ
-    /// transaction: a user renamed or created during the export is in it once or not at all,
-    /// never half.
+    /// Every user with its profile, then every MFA device, then the policy, in one read-only
+    /// REPEATABLE READ transaction: a user renamed or created during the export is in it once
+    /// or not at all, never half, and every assigned device names a user that is in it.
     pub(super) async fn read_all_once(
         &self,
-        each: &mut (dyn FnMut(SnapshotUser) -> anyhow::Result<()> + Send),
+        each: &mut (dyn FnMut(SnapshotEntry) -> anyhow::Result<()> + Send),
     ) -> Result<Option<PolicyRecord>, Failure> {
         let mut tx = self.begin().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -32,11 +36,19 @@ impl PgStore {
             let mut found = sqlx::query(&everyone).fetch(&mut *tx);
             while let Some(row) = found.next().await {
                 let row = row?;
-                each(SnapshotUser {
+                each(SnapshotEntry::User(SnapshotUser {
                     key: row.try_get("user_key")?,
                     user: rows::user(&row)?,
                     profile: rows::profile(&row)?,
-                })?;
+                }))?;
+            }
+        }
+        {
+            let every_device =
+                format!("SELECT {DEVICE_COLUMNS} FROM mfa_devices d ORDER BY d.device_key");
+            let mut found = sqlx::query(&every_device).fetch(&mut *tx);
+            while let Some(row) = found.next().await {
+                each(SnapshotEntry::Device(devices::device(&row?)?))?;
             }
         }
         let policy = sqlx::query(&format!(

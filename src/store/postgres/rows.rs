@@ -30,15 +30,31 @@ pub(super) struct Tag {
 }
 
 pub(super) fn tags(user: &UserRecord) -> Json<Vec<Tag>> {
+    tag_list(&user.tags)
+}
+
+/// Tags as their jsonb column holds them.
+pub(super) fn tag_list(tags: &[TagRecord]) -> Json<Vec<Tag>> {
     Json(
-        user.tags
-            .iter()
+        tags.iter()
             .map(|t| Tag {
                 key: t.key.clone(),
                 value: t.value.clone(),
             })
             .collect(),
     )
+}
+
+/// The records of the tags in a row's jsonb column `column`.
+pub(super) fn tag_records(row: &PgRow, column: &str) -> anyhow::Result<Vec<TagRecord>> {
+    let Json(tags): Json<Vec<Tag>> = row.try_get(column)?;
+    Ok(tags
+        .into_iter()
+        .map(|t| TagRecord {
+            key: t.key,
+            value: t.value,
+        })
+        .collect())
 }
 
 pub(super) fn user(row: &PgRow) -> anyhow::Result<UserRecord> {
@@ -76,7 +92,12 @@ pub(super) fn profile(row: &PgRow) -> anyhow::Result<Option<ProfileRecord>> {
 }
 
 pub(super) fn version(version: u64) -> anyhow::Result<i64> {
-    i64::try_from(version).context("a profile version past i64::MAX")
+    i64::try_from(version).context("a record version past i64::MAX")
+}
+
+/// A version column read back.
+pub(super) fn stored_version(version: i64) -> anyhow::Result<u64> {
+    u64::try_from(version).context("a stored version is negative")
 }
 
 /// `query` with `policy` bound as $1 to $9, in the order of [`POLICY_COLUMNS`].

@@ -12,12 +12,21 @@ pub fn newest_known() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
-/// The tables the migrations make, which a migrated schema must hold.
-const TABLES: [&str; 4] = [
+/// The tables the first migration makes: what an earlier loginprofiled, which had no schema of
+/// its own, left in `public` at least.
+const FIRST_TABLES: [&str; 4] = [
     "users",
     "login_profiles",
     "account_password_policy",
     "lockouts",
+];
+/// The tables the migrations make, which a migrated schema must hold.
+const TABLES: [&str; 5] = [
+    "users",
+    "login_profiles",
+    "account_password_policy",
+    "lockouts",
+    "mfa_devices",
 ];
 /// Serialises the creation (or adoption) of the schema between replicas starting at once.
 const SCHEMA_LOCK: i64 = 0x6c70_645f_7363_6865; // "lpd_sche"
@@ -66,7 +75,11 @@ async fn create_schema(conn: &mut PgConnection, schema: &str) -> anyhow::Result<
         .await
         .with_context(|| format!("creating the schema {schema}"))?;
     if schema != "public" && earlier_tables_in_public(&mut tx).await? {
+        // Every table its migrations made: the first one's, and any later one's it applied.
         for table in TABLES.iter().chain(&["_sqlx_migrations"]) {
+            if !table_exists(&mut tx, &format!("public.{table}")).await? {
+                continue;
+            }
             sqlx::query(&format!("ALTER TABLE public.{table} SET SCHEMA {schema}"))
                 .execute(&mut *tx)
                 .await
@@ -97,7 +110,7 @@ async fn earlier_tables_in_public(conn: &mut PgConnection) -> anyhow::Result<boo
     if recorded.as_deref() != Some(&first.checksum[..]) {
         return Ok(false);
     }
-    for table in TABLES {
+    for table in FIRST_TABLES {
         if !table_exists(conn, &format!("public.{table}")).await? {
             return Ok(false);
         }

@@ -6,7 +6,10 @@ use async_trait::async_trait;
 use sqlx::Row as _;
 
 use super::{
-    super::{Import, Snapshot, SnapshotUser},
+    super::{
+        Assignment, DeleteDevice, DevicePage, DeviceRecord, Import, InsertDevice, ReplaceDevice,
+        Snapshot, SnapshotEntry,
+    },
     DeleteProfile, DeleteUser, InsertProfile, InsertUser, LOCKOUT_COLUMNS, LockoutRecord,
     LockoutUpdate, POLICY_COLUMNS, PROFILE_COLUMNS, PgStore, PolicyRecord, ProfileLookup,
     ProfileRecord, ReplaceProfile, ReplaceUser, Store, StoreResult, USER_COLUMNS, UserPage,
@@ -15,77 +18,57 @@ use super::{
 
 #[async_trait]
 impl Store for PgStore {
-    // MFA devices: stored by the store work of issue 21 (in progress on this branch).
-    async fn insert_device(
-        &self,
-        _key: &str,
-        _device: crate::store::DeviceRecord,
-    ) -> crate::store::StoreResult<crate::store::InsertDevice> {
-        anyhow::bail!("MFA devices are not stored yet")
+    async fn insert_device(&self, key: &str, device: DeviceRecord) -> StoreResult<InsertDevice> {
+        self.write("inserting an MFA device", || {
+            self.insert_device_once(key, &device)
+        })
+        .await
     }
-    async fn device(
-        &self,
-        _key: &str,
-    ) -> crate::store::StoreResult<Option<crate::store::DeviceRecord>> {
-        anyhow::bail!("MFA devices are not stored yet")
+
+    async fn device(&self, key: &str) -> StoreResult<Option<DeviceRecord>> {
+        self.read("reading an MFA device", || self.device_once(key))
+            .await
     }
-    async fn user_devices(
-        &self,
-        _user_key: &str,
-    ) -> crate::store::StoreResult<Vec<crate::store::DeviceRecord>> {
-        Ok(Vec::new())
+
+    async fn user_devices(&self, user_key: &str) -> StoreResult<Vec<DeviceRecord>> {
+        self.read("reading a user's MFA devices", || {
+            self.user_devices_once(user_key)
+        })
+        .await
     }
+
     async fn list_devices(
         &self,
-        _assignment: crate::store::Assignment,
-        _after: Option<&str>,
-        _limit: usize,
-    ) -> crate::store::StoreResult<crate::store::DevicePage> {
-        Ok(crate::store::DevicePage {
-            devices: Vec::new(),
-            next_after: None,
+        assignment: Assignment,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<DevicePage> {
+        self.read("listing MFA devices", || {
+            self.list_devices_once(assignment, after, limit)
         })
+        .await
     }
+
     async fn replace_device(
         &self,
-        _key: &str,
-        _expected_version: u64,
-        _device: crate::store::DeviceRecord,
-    ) -> crate::store::StoreResult<crate::store::ReplaceDevice> {
-        anyhow::bail!("MFA devices are not stored yet")
+        key: &str,
+        expected_version: u64,
+        device: DeviceRecord,
+    ) -> StoreResult<ReplaceDevice> {
+        self.write("replacing an MFA device", || {
+            self.replace_device_once(key, expected_version, &device)
+        })
+        .await
     }
-    async fn delete_device(
-        &self,
-        _key: &str,
-    ) -> crate::store::StoreResult<crate::store::DeleteDevice> {
-        anyhow::bail!("MFA devices are not stored yet")
+
+    async fn delete_device(&self, key: &str) -> StoreResult<DeleteDevice> {
+        self.write("deleting an MFA device", || self.delete_device_once(key))
+            .await
     }
 
     async fn insert_user(&self, key: &str, user: UserRecord) -> StoreResult<InsertUser> {
-        self.write("inserting a user", || async {
-            let mut conn = self.conn().await?;
-            // The primary key decides between racing inserts of one name, in any process.
-            let inserted = sqlx::query(
-                "INSERT INTO users (user_key, user_name, user_id, path, create_date_ms, \
-                 password_last_used_ms, tags) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (user_key) DO NOTHING",
-            )
-            .bind(key)
-            .bind(&user.user_name)
-            .bind(&user.user_id)
-            .bind(&user.path)
-            .bind(user.create_date_ms)
-            .bind(user.password_last_used_ms)
-            .bind(rows::tags(&user))
-            .execute(&mut *conn)
-            .await?;
-            Ok(if inserted.rows_affected() == 1 {
-                InsertUser::Inserted
-            } else {
-                InsertUser::AlreadyExists
-            })
-        })
-        .await
+        self.write("inserting a user", || self.insert_user_once(key, &user))
+            .await
     }
 
     async fn user(&self, key: &str) -> StoreResult<Option<UserRecord>> {
@@ -103,39 +86,8 @@ impl Store for PgStore {
     }
 
     async fn delete_user(&self, key: &str) -> StoreResult<DeleteUser> {
-        self.write("deleting a user", || async {
-            let mut conn = self.conn().await?;
-            // One statement: the user goes (with its lockout state) only while it has no
-            // profile. A profile inserted concurrently fails the foreign key instead.
-            let row = sqlx::query(
-                "WITH deleted AS ( \
-                   DELETE FROM users WHERE user_key = $1 \
-                   AND NOT EXISTS (SELECT 1 FROM login_profiles WHERE user_key = $1) \
-                   RETURNING user_key), \
-                 forgotten AS ( \
-                   DELETE FROM lockouts WHERE user_key IN (SELECT user_key FROM deleted)) \
-                 SELECT EXISTS (SELECT 1 FROM deleted) AS deleted, \
-                   EXISTS (SELECT 1 FROM users WHERE user_key = $1) AS has_user",
-            )
-            .bind(key)
-            .fetch_one(&mut *conn)
-            .await;
-            let row = match row {
-                Err(e) if is_foreign_key_violation(&e) => return Ok(DeleteUser::HasProfile),
-                other => other?,
-            };
-            Ok(
-                match (
-                    row.try_get::<bool, _>("deleted")?,
-                    row.try_get::<bool, _>("has_user")?,
-                ) {
-                    (true, _) => DeleteUser::Deleted,
-                    (false, true) => DeleteUser::HasProfile,
-                    (false, false) => DeleteUser::NoUser,
-                },
-            )
-        })
-        .await
+        self.write("deleting a user", || self.delete_user_once(key))
+            .await
     }
 
     async fn list_users(
@@ -144,30 +96,8 @@ impl Store for PgStore {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<UserPage> {
-        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        self.read("listing users", || async {
-            let mut conn = self.conn().await?;
-            let found = sqlx::query(&format!(
-                "SELECT u.user_key, {USER_COLUMNS} FROM users u \
-                 WHERE starts_with(u.path, $1) AND ($2::text IS NULL OR u.user_key > $2) \
-                 ORDER BY u.user_key LIMIT $3"
-            ))
-            .bind(path_prefix)
-            .bind(after)
-            .bind(fetch)
-            .fetch_all(&mut *conn)
-            .await?;
-            let more = found.len() > limit;
-            let mut users = Vec::with_capacity(found.len().min(limit));
-            let mut last_key = None;
-            for row in found.iter().take(limit) {
-                users.push(rows::user(row)?);
-                last_key = Some(row.try_get::<String, _>("user_key")?);
-            }
-            Ok(UserPage {
-                users,
-                next_after: if more { last_key } else { None },
-            })
+        self.read("listing users", || {
+            self.list_users_once(path_prefix, after, limit)
         })
         .await
     }
@@ -462,7 +392,7 @@ impl Store for PgStore {
 
     async fn read_all(
         &self,
-        each: &mut (dyn FnMut(SnapshotUser) -> anyhow::Result<()> + Send),
+        each: &mut (dyn FnMut(SnapshotEntry) -> anyhow::Result<()> + Send),
     ) -> StoreResult<Option<PolicyRecord>> {
         // Not retried: `each` has seen rows by the time anything fails.
         self.read_all_once(each)

@@ -19,7 +19,6 @@ use super::{
     mark::{self, Mark},
     open::{Inspection, Origin, how_to_recover, seal},
 };
-use crate::store::LedgerRecord;
 
 /// sled's page cache while checking.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -103,7 +102,7 @@ impl SledStore {
             .ledger
             .as_ref()
             .and_then(|l| <[u8; 16]>::try_from(l.store_id.as_slice()).ok());
-        let mut ledger = LedgerRecord::new(survey.users, survey.profiles, survey.policy);
+        let mut ledger = survey.ledger();
         if let Some(id) = store_id {
             ledger.store_id = id.to_vec();
         }
@@ -191,6 +190,7 @@ impl fmt::Display for CheckReport {
         writeln!(f, "data directory:   {}", self.data_dir.display())?;
         writeln!(f, "users:            {}", survey.users)?;
         writeln!(f, "login profiles:   {}", survey.profiles)?;
+        writeln!(f, "MFA devices:      {}", survey.devices)?;
         writeln!(f, "lockout entries:  {}", survey.lockouts)?;
         writeln!(
             f,

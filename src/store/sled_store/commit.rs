@@ -33,12 +33,16 @@ pub(super) struct Trees<'a> {
     pub(super) policy: &'a TransactionalTree,
     /// Written by a rename only, which moves the lockout state with the user.
     pub(super) lockouts: &'a TransactionalTree,
+    pub(super) devices: &'a TransactionalTree,
+    /// The keys of each user's devices, under the user's key (see `devices`).
+    pub(super) device_index: &'a TransactionalTree,
     /// Read only (by an import, to see that the store is empty); `write` updates it.
     pub(super) ledger: &'a TransactionalTree,
 }
 
 impl SledStore {
-    /// Runs `body` as one transaction over the users, profiles, policy and lockouts trees. When it
+    /// Runs `body` as one transaction over the users, profiles, policy, lockouts, devices and
+    /// device index trees. When it
     /// returns a change, the ledger counts it in the same transaction; the write's number is
     /// returned, to pass to [`SledStore::acknowledge`] before the caller is answered.
     pub(super) fn write<T>(
@@ -50,22 +54,28 @@ impl SledStore {
             &self.profiles,
             &self.policy,
             &self.lockouts,
+            &self.devices,
+            &self.device_index,
             &self.ledger,
         )
-            .transaction(|(users, profiles, policy, lockouts, ledger)| {
-                let trees = Trees {
-                    users,
-                    profiles,
-                    policy,
-                    lockouts,
-                    ledger,
-                };
-                let (outcome, change) = body(&trees)?;
-                let seq = change
-                    .map(|change| ledger::record(ledger, change))
-                    .transpose()?;
-                Ok((outcome, seq))
-            })
+            .transaction(
+                |(users, profiles, policy, lockouts, devices, device_index, ledger)| {
+                    let trees = Trees {
+                        users,
+                        profiles,
+                        policy,
+                        lockouts,
+                        devices,
+                        device_index,
+                        ledger,
+                    };
+                    let (outcome, change) = body(&trees)?;
+                    let seq = change
+                        .map(|change| ledger::record(ledger, change))
+                        .transpose()?;
+                    Ok((outcome, seq))
+                },
+            )
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => self.watch::<()>(Err(e)).unwrap_err(),

@@ -11,16 +11,17 @@
 //! removed only once the last one is durable: while it exists, `serve` and `check
 //! --accept-loss` refuse the store.
 
-use std::{fs::File, io, path::Path};
+use std::{collections::BTreeMap, fs::File, io, path::Path};
 
 use anyhow::Context as _;
 use prost::Message;
 
 use super::{
     POLICY_KEY, SledStore,
+    devices::DeviceKeys,
     ledger::{self, Change},
 };
-use crate::store::{Import, Snapshot, SnapshotUser, StoreResult};
+use crate::store::{DeviceRecord, Import, Snapshot, SnapshotUser, StoreResult};
 
 /// Users (with their profiles) written per batch.
 const BATCH: usize = 10_000;
@@ -54,6 +55,10 @@ impl SledStore {
         for users in snapshot.users.chunks(BATCH) {
             self.write_batch(users)?;
         }
+        for devices in snapshot.devices.chunks(BATCH) {
+            self.write_device_batch(devices)?;
+        }
+        self.write_device_index(&snapshot.devices)?;
         let policy = snapshot.policy.as_ref().map(Message::encode_to_vec);
         let change = Change::Imported {
             users: u64::try_from(snapshot.users.len())?,
@@ -64,6 +69,7 @@ impl SledStore {
                     .filter(|u| u.profile.is_some())
                     .count(),
             )?,
+            devices: u64::try_from(snapshot.devices.len())?,
             policy: policy.is_some(),
         };
         self.write_acknowledged(|t| {
@@ -77,13 +83,18 @@ impl SledStore {
         Ok(Import::Imported)
     }
 
-    /// Marks the store as being imported into, durably, if it is empty: no user, profile or
-    /// policy, and no other import. The ledger counts all of them (checked against the records
+    /// Marks the store as being imported into, durably, if it is empty: no user, profile, MFA
+    /// device or policy, and no other import. The ledger counts all of them (checked against the records
     /// at open) and every acknowledged write updates it, so a racing write conflicts with this.
     fn claim_for_import(&self) -> StoreResult<bool> {
         self.write_acknowledged(|t| {
             let counts = ledger::read_in(t.ledger)?;
-            if counts.users > 0 || counts.profiles > 0 || counts.policy || counts.importing {
+            if counts.users > 0
+                || counts.profiles > 0
+                || counts.devices > 0
+                || counts.policy
+                || counts.importing
+            {
                 return Ok((false, None));
             }
             Ok((true, Some(Change::ImportStarted)))
@@ -101,6 +112,38 @@ impl SledStore {
         }
         self.watch(self.users.apply_batch(user_batch))?;
         self.watch(self.profiles.apply_batch(profile_batch))
+    }
+
+    /// The devices are stored under the keys of their names (the caller checked those).
+    fn write_device_batch(&self, devices: &[DeviceRecord]) -> StoreResult<()> {
+        let mut batch = sled::Batch::default();
+        for device in devices {
+            batch.insert(
+                device.name.to_ascii_lowercase().as_bytes(),
+                device.encode_to_vec(),
+            );
+        }
+        self.watch(self.devices.apply_batch(batch))
+    }
+
+    /// The index of the users' devices, for every assigned device of `devices`.
+    fn write_device_index(&self, devices: &[DeviceRecord]) -> StoreResult<()> {
+        let mut by_user: BTreeMap<&str, DeviceKeys> = BTreeMap::new();
+        for device in devices {
+            if let Some(user_key) = &device.user_key {
+                by_user
+                    .entry(user_key)
+                    .or_default()
+                    .keys
+                    .push(device.name.to_ascii_lowercase());
+            }
+        }
+        let mut batch = sled::Batch::default();
+        for (user_key, mut listed) in by_user {
+            listed.keys.sort_unstable();
+            batch.insert(user_key.as_bytes(), listed.encode_to_vec());
+        }
+        self.watch(self.device_index.apply_batch(batch))
     }
 }
 

@@ -1,5 +1,5 @@
 //! The ledger: one record in its own tree that counts acknowledged writes and what they left
-//! (users, profiles, the policy). Every acknowledged write updates it in the same sled
+//! (users, profiles, MFA devices, the policy). Every acknowledged write updates it in the same sled
 //! transaction as the data, so sled recovers both or neither; its `seq` is what the store held
 //! when it last stopped, to compare with the acknowledged-write mark.
 
@@ -21,6 +21,10 @@ pub(super) enum Change {
     ProfileAdded,
     ProfileRemoved,
     ProfileReplaced,
+    DeviceAdded,
+    DeviceRemoved,
+    /// A device's record rewritten (assigned, unassigned, a code accepted): counts stay.
+    DeviceReplaced,
     PolicySet,
     PolicyRemoved,
     /// An import starts writing into the empty store.
@@ -29,13 +33,14 @@ pub(super) enum Change {
     Imported {
         users: u64,
         profiles: u64,
+        devices: u64,
         policy: bool,
     },
 }
 
 impl LedgerRecord {
     /// A ledger for a new store holding the given counts, with a fresh store id.
-    pub(super) fn new(users: u64, profiles: u64, policy: bool) -> Self {
+    pub(super) fn new(users: u64, profiles: u64, devices: u64, policy: bool) -> Self {
         Self {
             store_id: rand::random::<[u8; 16]>().to_vec(),
             seq: 0,
@@ -43,7 +48,7 @@ impl LedgerRecord {
             profiles,
             policy,
             importing: false,
-            devices: 0,
+            devices,
         }
     }
 
@@ -55,17 +60,21 @@ impl LedgerRecord {
             Change::UserRemoved => self.users = self.users.saturating_sub(1),
             Change::ProfileAdded => self.profiles += 1,
             Change::ProfileRemoved => self.profiles = self.profiles.saturating_sub(1),
-            Change::UserReplaced | Change::ProfileReplaced => {}
+            Change::DeviceAdded => self.devices += 1,
+            Change::DeviceRemoved => self.devices = self.devices.saturating_sub(1),
+            Change::UserReplaced | Change::ProfileReplaced | Change::DeviceReplaced => {}
             Change::PolicySet => self.policy = true,
             Change::PolicyRemoved => self.policy = false,
             Change::ImportStarted => self.importing = true,
             Change::Imported {
                 users,
                 profiles,
+                devices,
                 policy,
             } => {
                 self.users += users;
                 self.profiles += profiles;
+                self.devices += devices;
                 self.policy |= policy;
                 self.importing = false;
             }
@@ -118,7 +127,7 @@ mod tests {
 
     #[test]
     fn every_change_counts_one_write_and_moves_its_count() {
-        let mut ledger = LedgerRecord::new(0, 0, false);
+        let mut ledger = LedgerRecord::new(0, 0, 0, false);
         for change in [
             Change::UserAdded,
             Change::UserAdded,
@@ -127,12 +136,22 @@ mod tests {
             Change::PolicySet,
             Change::ProfileRemoved,
             Change::UserRemoved,
+            Change::DeviceAdded,
+            Change::DeviceAdded,
+            Change::DeviceReplaced,
+            Change::DeviceRemoved,
         ] {
             ledger.apply(change);
         }
         assert_eq!(
-            (ledger.seq, ledger.users, ledger.profiles, ledger.policy),
-            (7, 1, 0, true)
+            (
+                ledger.seq,
+                ledger.users,
+                ledger.profiles,
+                ledger.devices,
+                ledger.policy
+            ),
+            (11, 1, 0, 1, true)
         );
         ledger.apply(Change::PolicyRemoved);
         assert!(!ledger.policy);
@@ -141,11 +160,18 @@ mod tests {
         ledger.apply(Change::Imported {
             users: 5,
             profiles: 3,
+            devices: 4,
             policy: true,
         });
         assert_eq!(
-            (ledger.seq, ledger.users, ledger.profiles, ledger.policy),
-            (10, 6, 3, true)
+            (
+                ledger.seq,
+                ledger.users,
+                ledger.profiles,
+                ledger.devices,
+                ledger.policy
+            ),
+            (14, 6, 3, 5, true)
         );
         assert!(!ledger.importing);
     }

@@ -15,7 +15,7 @@ use sled::Transactional as _;
 use super::{
     SledStore,
     commit::Committer,
-    import, ledger,
+    devices, import, ledger,
     mark::{self, Mark, MarkFile, MarkRead},
     survey::{Problems, Survey},
 };
@@ -143,16 +143,13 @@ impl SledStore {
                 how_to_recover(named, false)
             ),
             None => {
-                let ledger = LedgerRecord::new(0, 0, false);
+                let ledger = LedgerRecord::new(0, 0, 0, false);
                 seal(&db, dir, &ledger)?;
                 (Origin::New, Some(ledger), Survey::of(&db))
             }
             Some(found) if found == FORMAT_WITHOUT_LEDGER => {
                 let survey = Survey::of(&db);
-                let ledger = survey
-                    .problems
-                    .is_empty()
-                    .then(|| LedgerRecord::new(survey.users, survey.profiles, survey.policy));
+                let ledger = survey.problems.is_empty().then(|| survey.ledger());
                 if let Some(ledger) = &ledger {
                     seal(&db, dir, ledger)?;
                 }
@@ -255,6 +252,8 @@ impl SledStore {
             profiles: db.open_tree("profiles")?,
             policy: db.open_tree("policy")?,
             lockouts: db.open_tree("lockouts")?,
+            devices: db.open_tree(devices::TREE)?,
+            device_index: db.open_tree(devices::INDEX_TREE)?,
             ledger: db.open_tree(ledger::TREE)?,
             committer: Arc::new(Committer::new(db.clone(), dir, mark, durable)?),
             dir: Arc::new(dir.to_owned()),

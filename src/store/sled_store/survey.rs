@@ -1,13 +1,13 @@
 //! A full read of a store: every record of every tree, decoded and checked against the
 //! invariants the writes keep (every user under its lower-cased name, every profile with its
-//! user, the ledger's counts). A page sled cannot read (a failed checksum) shows up here, not
+//! user, every assigned MFA device with its user and in its user's index, the ledger's counts). A page sled cannot read (a failed checksum) shows up here, not
 //! at the first caller that needs it. No value ever reaches a problem's text: only keys.
 
 use std::fmt;
 
 use prost::Message;
 
-use super::ledger;
+use super::{devices, ledger};
 use crate::store::{LedgerRecord, LockoutRecord, PolicyRecord, ProfileRecord, UserRecord};
 
 /// Problems listed one by one; past this many only their number is given.
@@ -18,6 +18,8 @@ const LISTED_PROBLEMS: usize = 20;
 pub struct Survey {
     pub users: u64,
     pub profiles: u64,
+    /// Virtual MFA devices, assigned or not.
+    pub devices: u64,
     pub lockouts: u64,
     pub policy: bool,
     /// Records read in every tree, sled's own included.
@@ -87,10 +89,9 @@ impl Survey {
                 return survey;
             }
         }
-        for name in names
-            .iter()
-            .filter(|n| !["users", "profiles"].contains(&n.as_str()))
-        {
+        survey.read_devices(&open);
+        let read_already = ["users", "profiles", devices::TREE, devices::INDEX_TREE];
+        for name in names.iter().filter(|n| !read_already.contains(&n.as_str())) {
             match open(name) {
                 Ok(tree) => survey.read_tree(name, &tree),
                 Err((name, e)) => survey
@@ -106,6 +107,7 @@ impl Survey {
         for (what, found, recorded) in [
             ("users", self.users, ledger.users),
             ("login profiles", self.profiles, ledger.profiles),
+            ("MFA devices", self.devices, ledger.devices),
         ] {
             if found != recorded {
                 problems.push(format!(
@@ -120,6 +122,11 @@ impl Survey {
                 present(ledger.policy)
             ));
         }
+    }
+
+    /// A ledger for a new store that counts what this survey found.
+    pub(super) fn ledger(&self) -> LedgerRecord {
+        LedgerRecord::new(self.users, self.profiles, self.devices, self.policy)
     }
 
     /// Reads the users and profiles trees side by side: both are in key order, so every
@@ -268,5 +275,6 @@ fn present(present: bool) -> &'static str {
     if present { "present" } else { "absent" }
 }
 
+mod device_records;
 #[cfg(test)]
 mod tests;

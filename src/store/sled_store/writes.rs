@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 use prost::Message;
 
-use super::{POLICY_KEY, SledStore, decode, decode_plain, ledger::Change};
+use super::{POLICY_KEY, SledStore, decode, decode_plain, devices, ledger::Change};
 use crate::store::{
     DeleteProfile, DeleteUser, InsertProfile, InsertUser, PolicyRecord, ProfileRecord,
     ReplaceProfile, ReplaceUser, StoreResult, UserPage, UserRecord,
@@ -27,6 +27,9 @@ impl SledStore {
         let (outcome, seq) = self.write(|t| {
             if t.profiles.get(key)?.is_some() {
                 return Ok((DeleteUser::HasProfile, None));
+            }
+            if t.device_index.get(key)?.is_some() {
+                return Ok((DeleteUser::HasDevice, None));
             }
             Ok(match t.users.remove(key)? {
                 Some(_) => (DeleteUser::Deleted, Some(Change::UserRemoved)),
@@ -106,6 +109,7 @@ impl SledStore {
                     Some(lockout) => t.lockouts.insert(new_key, lockout)?,
                     None => t.lockouts.remove(new_key)?,
                 };
+                devices::move_devices(t.devices, t.device_index, key, new_key)?;
             }
             t.users.insert(new_key, bytes.as_slice())?;
             Ok((ReplaceUser::Replaced, Some(Change::UserReplaced)))

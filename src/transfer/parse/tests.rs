@@ -293,3 +293,5 @@ fn a_version_1_export_is_refused_unless_accepted_and_a_version_2_one_needs_its_c
     );
     assert!(error.contains("carries no sha256"), "{error}");
 }
+
+mod devices;

@@ -89,7 +89,7 @@ fn counts_that_differ_from_the_ledger_are_problems() {
     let survey = Survey::of(&db);
     let mut problems = Problems::default();
 
-    survey.compare_with(&LedgerRecord::new(2, 0, true), &mut problems);
+    survey.compare_with(&LedgerRecord::new(2, 0, 0, true), &mut problems);
 
     let problems = problems.to_string();
     assert!(
@@ -108,3 +108,5 @@ fn past_twenty_problems_only_their_number_is_given() {
     assert_eq!(problems.listed.len(), 20);
     assert!(problems.to_string().contains("and 5 more"));
 }
+
+mod devices;
