@@ -153,7 +153,8 @@ def postgres(workdir, example, substitute):
 
 
 def postgres_newer(workdir, example, substitute):
-    """Databases migrated by a binary newer than this one: migrated, plus a version 2."""
+    """Databases migrated by a binary newer than this one: migrated, plus the version after
+    this binary's last."""
     for name in substitute.databases(example):
         docs.create_databases([name])
         done = subprocess.run([os.environ["LOGINPROFILED_BIN"], "migrate", "--database-url",
@@ -161,7 +162,8 @@ def postgres_newer(workdir, example, substitute):
         assert done.returncode == 0, done.stderr
         docs.psql(name, "INSERT INTO loginprofiled._sqlx_migrations "
                         "(version, description, success, checksum, execution_time) "
-                        "VALUES (2, 'from a newer binary', true, '\\x00', 0)")
+                        "SELECT max(version) + 1, 'from a newer binary', true, '\\x00', 0 "
+                        "FROM loginprofiled._sqlx_migrations")
 
 
 def mfa(workdir, example, substitute):
