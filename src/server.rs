@@ -147,6 +147,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let app = tokio::task::spawn_blocking(move || App::open(config, Arc::new(SystemClock)))
         .await
         .context("the task opening the store failed")??;
+    if app.config.metrics_listen.is_some() {
+        // Before the background re-seal of MFA seeds starts, or its counts would go to no
+        // recorder (serve_metrics installs the same one again, later, idempotently).
+        crate::meter::install()?;
+    }
     check_mfa_keys(&app).await?;
     let listener = Listener::bind(&app.config.listen).await?;
     let http_listener = bind_tcp(app.config.http_listen, "the Query API").await?;

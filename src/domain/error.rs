@@ -125,6 +125,10 @@ pub enum IamError {
     /// logged once where the error leaves the service.
     #[error("The request processing has failed because of an unknown error, exception or failure.")]
     Internal(#[source] anyhow::Error),
+    /// Create, Enable or Resync of an MFA device on a server started without `--mfa-key-file`:
+    /// a ServiceFailure whose message names the flag, so the operator knows what to fix.
+    #[error("MFA devices need --mfa-key-file: the server was started without it.")]
+    MfaKeysMissing,
     /// A transient fault of the store (its database unreachable, read-only, or too slow to
     /// answer: a lock or statement timeout): ServiceUnavailable, retryable after
     /// [`IamError::retry_after`] (gRPC UNAVAILABLE with RetryInfo, HTTP 503 with Retry-After).
@@ -151,7 +155,7 @@ impl IamError {
             Self::InvalidAuthenticationCode => "InvalidAuthenticationCode",
             Self::InvalidUserType(_) => "InvalidUserType",
             Self::Throttling { .. } => "Throttling",
-            Self::Internal(_) => "ServiceFailure",
+            Self::Internal(_) | Self::MfaKeysMissing => "ServiceFailure",
             Self::Unavailable(_) => "ServiceUnavailable",
         }
     }

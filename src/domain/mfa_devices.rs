@@ -404,11 +404,11 @@ impl Service {
 
     /// The keys of `--mfa-key-file`, or the ServiceFailure that says the flag is missing.
     fn mfa_keys(&self) -> Result<Arc<Keyring>, IamError> {
-        self.settings.mfa.keys.clone().ok_or_else(|| {
-            IamError::internal(anyhow::anyhow!(
-                "MFA devices need --mfa-key-file: the server was started without it"
-            ))
-        })
+        self.settings
+            .mfa
+            .keys
+            .clone()
+            .ok_or(IamError::MfaKeysMissing)
     }
 
     async fn existing_user(&self, user: &UserName) -> Result<UserRecord, IamError> {

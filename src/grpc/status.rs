@@ -26,7 +26,7 @@ pub fn code(error: &IamError) -> Code {
         | IamError::AccessDenied(_)
         | IamError::InvalidAuthenticationCode => Code::PermissionDenied,
         IamError::Throttling { .. } => Code::ResourceExhausted,
-        IamError::Internal(_) => Code::Internal,
+        IamError::Internal(_) | IamError::MfaKeysMissing => Code::Internal,
         IamError::Unavailable(_) => Code::Unavailable,
     }
 }

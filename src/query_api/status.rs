@@ -50,7 +50,7 @@ fn iam_status(error: &IamError) -> StatusCode {
         IamError::InvalidCredentials
         | IamError::AccessDenied(_)
         | IamError::InvalidAuthenticationCode => StatusCode::FORBIDDEN,
-        IamError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        IamError::Internal(_) | IamError::MfaKeysMissing => StatusCode::INTERNAL_SERVER_ERROR,
         IamError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }

@@ -31,10 +31,11 @@ class Server:
     `transport` is "unix" (a socket in the temporary directory) or "tcp" (a free loopback port).
     The store is a sled directory in the temporary directory, or `data_dir` (to start again on
     the data of a stopped server), or the database `extra` names with `--database-url`.
+    `env` adds to the environment it runs in (RUST_LOG, say).
     """
 
     def __init__(self, transport, *extra, argon2_memory_kib=1024, argon2_iterations=1,
-                 data_dir=None):
+                 data_dir=None, env=None):
         self.transport = transport
         self.dir = tempfile.mkdtemp(prefix="lpd-clients-")
         if transport == "unix":
@@ -59,7 +60,8 @@ class Server:
             *extra,
         ]
         self.log = open(os.path.join(self.dir, "server.log"), "w")
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                        env={**os.environ, **(env or {})})
         deadline = time.time() + 30
         while time.time() < deadline:
             assert self.process.poll() is None, self.logs()

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 # Setups each suite implements; each suite checks that it implements exactly its set.
-CLIENTS_SETUPS = {"grpcurl", "loginprofiled", "sled-store", "postgres", "postgres-newer"}
-COMPAT_SETUPS = {"aws", "aws-tls", "aws-profile", "replicas", "sled-to-postgres"}
+CLIENTS_SETUPS = {"grpcurl", "loginprofiled", "mfa", "sled-store", "postgres", "postgres-newer"}
+COMPAT_SETUPS = {"aws", "aws-tls", "aws-profile", "aws-mfa", "replicas", "sled-to-postgres"}
 # Commands .ci/run runs itself: the check only makes sure it still does.
 CI = "ci"
 

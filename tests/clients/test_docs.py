@@ -153,7 +153,8 @@ def postgres(workdir, example, substitute):
 
 
 def postgres_newer(workdir, example, substitute):
-    """Databases migrated by a binary newer than this one: migrated, plus a version 2."""
+    """Databases migrated by a binary newer than this one: migrated, plus the version after
+    this binary's last."""
     for name in substitute.databases(example):
         docs.create_databases([name])
         done = subprocess.run([os.environ["LOGINPROFILED_BIN"], "migrate", "--database-url",
@@ -161,11 +162,30 @@ def postgres_newer(workdir, example, substitute):
         assert done.returncode == 0, done.stderr
         docs.psql(name, "INSERT INTO loginprofiled._sqlx_migrations "
                         "(version, description, success, checksum, execution_time) "
-                        "VALUES (2, 'from a newer binary', true, '\\x00', 0)")
+                        "SELECT max(version) + 1, 'from a newer binary', true, '\\x00', 0 "
+                        "FROM loginprofiled._sqlx_migrations")
+
+
+def mfa(workdir, example, substitute):
+    """The MFA chapter's server at the docs' 127.0.0.1:50051: a fresh store and a key file
+    (./mfa.keys). The block makes codes with oathtool from the clock, so it starts with at least
+    20 s left in the current 30 s step: its codes are checked in the step they were made for.
+    Returns what stops the server."""
+    keys = os.path.join(workdir, "mfa.keys")
+    with open(keys, "w") as f:
+        f.write(subprocess.run([os.environ["LOGINPROFILED_BIN"], "mfa", "generate-key"],
+                               capture_output=True, text=True, check=True).stdout)
+    os.chmod(keys, 0o600)
+    server = Server("tcp", "--mfa-key-file", keys)
+    substitute.ports[int(DOCS_ADDRESS.rsplit(":", 1)[1])] = int(server.addr.rsplit(":", 1)[1])
+    if time.time() % 30 > 10:
+        time.sleep(30.2 - time.time() % 30)
+    return server.stop
 
 
 SETUPS = {
     "loginprofiled": pki_files,
+    "mfa": mfa,
     "sled-store": sled_store,
     "postgres": postgres,
     "postgres-newer": postgres_newer,
@@ -181,8 +201,9 @@ def test_the_example_prints_what_the_docs_show(example):
     workdir = docs.scratch("lpd-docs-")
     substitute = docs.Substitutions(example, databases=uses_postgres)
     databases = substitute.databases(example) if uses_postgres else []
+    stop = None
     try:
-        SETUPS[example.setup](workdir, example, substitute)
+        stop = SETUPS[example.setup](workdir, example, substitute)
         env = dict(os.environ)
         env["PATH"] = docs.bin_dir(workdir, {"loginprofiled": os.environ["LOGINPROFILED_BIN"],
                                              "grpcurl": os.environ["GRPCURL"]}) + ":" + env["PATH"]
@@ -193,6 +214,8 @@ def test_the_example_prints_what_the_docs_show(example):
         finally:
             shell.close()
     finally:
+        if stop:
+            stop()
         if databases:
             docs.drop_databases(databases)
         docs.remove(workdir)

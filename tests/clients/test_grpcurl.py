@@ -12,6 +12,7 @@ SERVICES = [
     "grpc.reflection.v1alpha.ServerReflection",
     "iam.loginprofile.v1.AccountPasswordPolicyService",
     "iam.loginprofile.v1.LoginProfileService",
+    "iam.loginprofile.v1.MFADeviceService",
     "iam.loginprofile.v1.UserService",
 ]
 

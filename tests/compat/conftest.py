@@ -52,8 +52,9 @@ def free_port():
 class Server:
     """One `loginprofiled serve` process with a temporary data directory."""
 
-    def __init__(self, tokens, tls=()):
-        """`tls`: extra flags such as `--tls-cert F --tls-key F`; the Query API is then HTTPS."""
+    def __init__(self, tokens, tls=(), extra=()):
+        """`tls`: extra flags such as `--tls-cert F --tls-key F`; the Query API is then HTTPS.
+        `extra`: more flags (`--mfa-key-file F`, say)."""
         self.dir = tempfile.mkdtemp(prefix="lpd-compat-")
         self.grpc_port, self.http_port = free_port(), free_port()
         args = [
@@ -64,6 +65,7 @@ class Server:
             "--argon2-memory-kib", "1024", "--argon2-iterations", "1",
             "--log-format", "json",
             *tls,
+            *extra,
         ]
         if tokens:
             path = os.path.join(self.dir, "tokens.toml")
@@ -100,6 +102,26 @@ class Server:
 @pytest.fixture(scope="session")
 def keyed():
     server = Server(TOKENS)
+    yield server
+    server.stop()
+
+
+def mfa_key_file(directory):
+    """A key file for MFA seeds holding one key from `loginprofiled mfa generate-key`."""
+    key = subprocess.run([os.environ["LOGINPROFILED_BIN"], "mfa", "generate-key"],
+                         capture_output=True, text=True, check=True).stdout
+    path = os.path.join(directory, "mfa.keys")
+    with open(path, "w") as f:
+        f.write(key)
+    os.chmod(path, 0o600)
+    return path
+
+
+@pytest.fixture(scope="session")
+def mfa_server(tmp_path_factory):
+    """A server like `keyed` that can also seal MFA seeds (--mfa-key-file)."""
+    keys = mfa_key_file(str(tmp_path_factory.mktemp("mfa-keys")))
+    server = Server(TOKENS, extra=("--mfa-key-file", keys))
     yield server
     server.stop()
 
@@ -190,3 +212,10 @@ class Cli:
 def cli(request, keyed, tmp_path):
     binary = os.environ["AWS_CLI_V1"] if request.param == 1 else os.environ["AWS_CLI_V2"]
     return Cli(binary, request.param, keyed, tmp_path)
+
+
+@pytest.fixture(params=[1, 2], ids=["cli-v1", "cli-v2"])
+def mfa_cli(request, mfa_server, tmp_path):
+    """Each aws CLI against the server with an MFA key file."""
+    binary = os.environ["AWS_CLI_V1"] if request.param == 1 else os.environ["AWS_CLI_V2"]
+    return Cli(binary, request.param, mfa_server, tmp_path)

@@ -34,6 +34,18 @@ export AWS_CLI_V2=/usr/bin/aws
 "$AWS_CLI_V1" --version
 "$AWS_CLI_V2" --version
 
+echo "==> oathtool (Debian), which the MFA chapter's examples make codes with"
+if ! command -v oathtool >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq oathtool >/dev/null
+    else
+        sudo -n apt-get update -qq
+        sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq oathtool >/dev/null
+    fi
+fi
+oathtool --version | head -n 1
+
 echo "==> pytest"
 cd "$root/tests/compat"
 export PYTHONDONTWRITEBYTECODE=1

@@ -48,8 +48,17 @@ const OTHER_PROGRAMS: &[(&str, &[&str])] = &[
             "no-password-reset-required",
             "minimum-password-length",
             "tags",
+            "virtual-mfa-device-name",
+            "outfile",
+            "bootstrap-method",
+            "serial-number",
+            "authentication-code1",
+            "authentication-code2",
+            "assignment-status",
         ],
     ),
+    // docs/mfa.md makes TOTP codes with oathtool, as an authenticator app would.
+    ("oathtool", &["totp", "base32", "window", "now"]),
     ("kubectl", &["from-file", "from-literal", "for", "timeout"]),
     ("docker", &["rm"]),
     (
