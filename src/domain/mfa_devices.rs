@@ -6,6 +6,8 @@
 //! its record, retried when a racing write got there first; the step a code was accepted for
 //! is part of the record, so a code is accepted once per device, on every replica.
 
+mod listing;
+mod lookup;
 mod requests;
 mod rotation;
 mod second_factor;
@@ -22,15 +24,14 @@ pub use requests::{
 pub use rotation::{devices_without_key, reseal_mfa_seeds};
 pub(super) use second_factor::SecondFactor;
 
-use super::{IamError, Service, Tag, User, UserName, clock::from_ms, tags};
+use super::{IamError, Service, Tag, User, tags};
 use crate::{
     meter,
-    mfa::{self, Keyring, Seed, SeedBinding},
+    mfa::{self, Keyring, Seed},
     operation::Operation,
-    store::{
-        DEVICES_PER_USER, DeleteDevice, DeviceRecord, InsertDevice, ReplaceDevice, UserRecord,
-    },
+    store::{DEVICES_PER_USER, DeleteDevice, DeviceRecord, InsertDevice, ReplaceDevice},
 };
+use lookup::{binding, device_limit, no_device_of_user, no_such_device, open_seed};
 
 /// How often a change retries after losing a compare-and-swap race before giving up.
 const MAX_ATTEMPTS: usize = 64;
@@ -166,51 +167,51 @@ impl Service {
                 first,
                 second,
             } = request;
-            let user_record = self.existing_user(&user).await?;
+            let user_record = &self.existing_user(&user).await?;
             let key = self.device_key(&serial)?;
-            for _ in 0..MAX_ATTEMPTS {
-                let device = self.existing_device(&key, &serial).await?;
-                if device.user_key.is_some() {
-                    return Err(IamError::EntityAlreadyExists(format!(
-                        "MFA Device with serial number {} is already in use.",
-                        device.serial_number
-                    )));
-                }
-                if self.store.user_devices(&user.key()).await?.len() >= DEVICES_PER_USER {
-                    return Err(device_limit());
-                }
-                let seed = open_seed(&keys, &key, &device, None)?;
-                let now = mfa::step_at(self.clock.now_ms());
-                let earliest = (now - 1).max(device.last_step.map_or(i64::MIN, |s| s + 1));
-                let Some(step) = mfa::consecutive_steps(&seed, &first, &second, earliest..=now)
-                else {
-                    return Err(IamError::InvalidAuthenticationCode);
-                };
-                let enabled = DeviceRecord {
-                    seed: Some(keys.seal(&seed, &binding(&key, Some(&user_record.user_id)))),
-                    user_key: Some(user.key()),
-                    enable_date_ms: Some(self.clock.now_ms()),
-                    last_step: Some(step + 1),
-                    drift_steps: 0,
-                    version: device.version + 1,
-                    ..device.clone()
-                };
-                match self
-                    .store
-                    .replace_device(&key, device.version, enabled)
-                    .await?
-                {
-                    ReplaceDevice::Replaced => {
-                        meter::mfa_device("enabled");
-                        return Ok(());
+            let (keys, user, serial, key) = (&keys, &user, &serial, &key);
+            let (first, second) = (&first, &second);
+            let outcome = self
+                .swap_device(key, serial, move || async move {
+                    let device = self.existing_device(key, serial).await?;
+                    if device.user_key.is_some() {
+                        return Err(IamError::EntityAlreadyExists(format!(
+                            "MFA Device with serial number {} is already in use.",
+                            device.serial_number
+                        )));
                     }
-                    ReplaceDevice::Stale => continue,
-                    ReplaceDevice::NoDevice => return Err(no_such_device(&serial)),
-                    ReplaceDevice::NoUser => return Err(IamError::no_such_user(user.as_str())),
-                    ReplaceDevice::LimitExceeded => return Err(device_limit()),
+                    if self.store.user_devices(&user.key()).await?.len() >= DEVICES_PER_USER {
+                        return Err(device_limit());
+                    }
+                    let seed = open_seed(keys, key, &device, None)?;
+                    let now = mfa::step_at(self.clock.now_ms());
+                    let earliest = (now - 1).max(after_last_use(&device));
+                    let Some(step) = mfa::consecutive_steps(&seed, first, second, earliest..=now)
+                    else {
+                        return Err(IamError::InvalidAuthenticationCode);
+                    };
+                    let user_id = Some(user_record.user_id.as_str());
+                    let enabled = DeviceRecord {
+                        seed: Some(keys.seal(&seed, &binding(key, user_id))),
+                        user_key: Some(user.key()),
+                        enable_date_ms: Some(self.clock.now_ms()),
+                        last_step: Some(step + 1),
+                        drift_steps: 0,
+                        version: device.version + 1,
+                        ..device.clone()
+                    };
+                    Ok((device.version, enabled))
+                })
+                .await?;
+            match outcome {
+                ReplaceDevice::Replaced => {
+                    meter::mfa_device("enabled");
+                    Ok(())
                 }
+                ReplaceDevice::NoUser => Err(IamError::no_such_user(user.as_str())),
+                ReplaceDevice::LimitExceeded => Err(device_limit()),
+                ReplaceDevice::NoDevice | ReplaceDevice::Stale => Err(no_such_device(serial)),
             }
-            Err(too_busy(&serial))
         })
         .await
     }
@@ -228,42 +229,38 @@ impl Service {
                 first,
                 second,
             } = request;
-            let user_record = self.existing_user(&user).await?;
+            let user_record = &self.existing_user(&user).await?;
             let key = self.device_key(&serial)?;
-            for _ in 0..MAX_ATTEMPTS {
-                let device = self.enabled_device(&key, &serial, &user).await?;
-                let seed = open_seed(&keys, &key, &device, Some(&user_record))?;
-                let now = mfa::step_at(self.clock.now_ms());
-                let earliest =
-                    (now - RESYNC_STEPS).max(device.last_step.map_or(i64::MIN, |s| s + 1));
-                let Some(step) = mfa::consecutive_steps(
-                    &seed,
-                    &first,
-                    &second,
-                    earliest..=now + RESYNC_STEPS - 1,
-                ) else {
-                    return Err(IamError::InvalidAuthenticationCode);
-                };
-                let resynced = DeviceRecord {
-                    last_step: Some(step + 1),
-                    drift_steps: step + 1 - now,
-                    version: device.version + 1,
-                    ..device.clone()
-                };
-                match self
-                    .store
-                    .replace_device(&key, device.version, resynced)
-                    .await?
-                {
-                    ReplaceDevice::Replaced => {
-                        meter::mfa_device("resynced");
-                        return Ok(());
-                    }
-                    ReplaceDevice::Stale => continue,
-                    _ => return Err(no_device_of_user(&serial, &user)),
+            let (keys, user, serial, key) = (&keys, &user, &serial, &key);
+            let (first, second) = (&first, &second);
+            let outcome = self
+                .swap_device(key, serial, move || async move {
+                    let device = self.enabled_device(key, serial, user).await?;
+                    let seed = open_seed(keys, key, &device, Some(user_record))?;
+                    let now = mfa::step_at(self.clock.now_ms());
+                    let earliest = (now - RESYNC_STEPS).max(after_last_use(&device));
+                    let latest = now + RESYNC_STEPS - 1;
+                    let Some(step) =
+                        mfa::consecutive_steps(&seed, first, second, earliest..=latest)
+                    else {
+                        return Err(IamError::InvalidAuthenticationCode);
+                    };
+                    let resynced = DeviceRecord {
+                        last_step: Some(step + 1),
+                        drift_steps: step + 1 - now,
+                        version: device.version + 1,
+                        ..device.clone()
+                    };
+                    Ok((device.version, resynced))
+                })
+                .await?;
+            match outcome {
+                ReplaceDevice::Replaced => {
+                    meter::mfa_device("resynced");
+                    Ok(())
                 }
+                _ => Err(no_device_of_user(serial, user)),
             }
-            Err(too_busy(&serial))
         })
         .await
     }
@@ -283,33 +280,31 @@ impl Service {
             async {
                 let keys = self.mfa_keys()?;
                 let DeactivateMfaDevice { user, serial } = request;
-                let user_record = self.existing_user(&user).await?;
+                let user_record = &self.existing_user(&user).await?;
                 let key = self.device_key(&serial)?;
-                for _ in 0..MAX_ATTEMPTS {
-                    let device = self.enabled_device(&key, &serial, &user).await?;
-                    let seed = open_seed(&keys, &key, &device, Some(&user_record))?;
-                    let deactivated = DeviceRecord {
-                        seed: Some(keys.seal(&seed, &binding(&key, None))),
-                        user_key: None,
-                        enable_date_ms: None,
-                        drift_steps: 0,
-                        version: device.version + 1,
-                        ..device.clone()
-                    };
-                    match self
-                        .store
-                        .replace_device(&key, device.version, deactivated)
-                        .await?
-                    {
-                        ReplaceDevice::Replaced => {
-                            meter::mfa_device("deactivated");
-                            return Ok(());
-                        }
-                        ReplaceDevice::Stale => continue,
-                        _ => return Err(no_device_of_user(&serial, &user)),
+                let (keys, user, serial, key) = (&keys, &user, &serial, &key);
+                let outcome = self
+                    .swap_device(key, serial, move || async move {
+                        let device = self.enabled_device(key, serial, user).await?;
+                        let seed = open_seed(keys, key, &device, Some(user_record))?;
+                        let deactivated = DeviceRecord {
+                            seed: Some(keys.seal(&seed, &binding(key, None))),
+                            user_key: None,
+                            enable_date_ms: None,
+                            drift_steps: 0,
+                            version: device.version + 1,
+                            ..device.clone()
+                        };
+                        Ok((device.version, deactivated))
+                    })
+                    .await?;
+                match outcome {
+                    ReplaceDevice::Replaced => {
+                        meter::mfa_device("deactivated");
+                        Ok(())
                     }
+                    _ => Err(no_device_of_user(serial, user)),
                 }
-                Err(too_busy(&serial))
             },
         )
         .await
@@ -338,197 +333,9 @@ impl Service {
         )
         .await
     }
-
-    pub async fn list_mfa_devices(
-        &self,
-        request: ListMfaDevices,
-    ) -> Result<DeviceList<MfaDevice>, IamError> {
-        self.existing_user(&request.user).await?;
-        let devices = self.store.user_devices(&request.user.key()).await?;
-        let mut listed: Vec<(String, MfaDevice)> = devices
-            .into_iter()
-            .map(|device| {
-                let key = device.name.to_ascii_lowercase();
-                let view = MfaDevice {
-                    user_name: request.user.as_str().to_owned(),
-                    serial_number: device.serial_number,
-                    enable_date: from_ms(device.enable_date_ms.unwrap_or(device.create_date_ms)),
-                };
-                (key, view)
-            })
-            .filter(|(key, _)| request.after.as_ref().is_none_or(|after| key > after))
-            .collect();
-        let marker = (listed.len() > request.max_items).then(|| {
-            listed.truncate(request.max_items);
-            requests::USER_DEVICES.issue_marker(&listed[request.max_items - 1].0)
-        });
-        Ok(DeviceList {
-            devices: listed.into_iter().map(|(_, view)| view).collect(),
-            marker,
-        })
-    }
-
-    pub async fn list_virtual_mfa_devices(
-        &self,
-        request: ListVirtualMfaDevices,
-    ) -> Result<DeviceList<VirtualMfaDevice>, IamError> {
-        let page = self
-            .store
-            .list_devices(
-                request.assignment,
-                request.after.as_deref(),
-                request.max_items,
-            )
-            .await?;
-        let mut devices = Vec::with_capacity(page.devices.len());
-        for device in page.devices {
-            let user = match &device.user_key {
-                Some(user_key) => self.store.user(user_key).await?.map(|u| self.user_view(u)),
-                None => None,
-            };
-            devices.push(VirtualMfaDevice {
-                serial_number: device.serial_number,
-                enrolment: None,
-                user,
-                enable_date: device.enable_date_ms.map(from_ms),
-                tags: tags::listed(device.tags),
-            });
-        }
-        Ok(DeviceList {
-            devices,
-            marker: page
-                .next_after
-                .map(|after| requests::VIRTUAL_DEVICES.issue_marker(&after)),
-        })
-    }
-
-    /// The keys of `--mfa-key-file`, or the ServiceFailure that says the flag is missing.
-    fn mfa_keys(&self) -> Result<Arc<Keyring>, IamError> {
-        self.settings
-            .mfa
-            .keys
-            .clone()
-            .ok_or(IamError::MfaKeysMissing)
-    }
-
-    async fn existing_user(&self, user: &UserName) -> Result<UserRecord, IamError> {
-        self.store
-            .user(&user.key())
-            .await?
-            .ok_or_else(|| IamError::no_such_user(user.as_str()))
-    }
-
-    fn device_key(&self, serial: &SerialNumber) -> Result<String, IamError> {
-        serial
-            .device_key(&self.settings.account_id)
-            .ok_or_else(|| no_such_device(serial))
-    }
-
-    /// The device a serial number names: its key and its whole ARN must match.
-    async fn existing_device(
-        &self,
-        key: &str,
-        serial: &SerialNumber,
-    ) -> Result<DeviceRecord, IamError> {
-        match self.store.device(key).await? {
-            Some(device) if device.serial_number.eq_ignore_ascii_case(serial.as_str()) => {
-                Ok(device)
-            }
-            _ => Err(no_such_device(serial)),
-        }
-    }
-
-    /// The device, if it is enabled for `user`.
-    async fn enabled_device(
-        &self,
-        key: &str,
-        serial: &SerialNumber,
-        user: &UserName,
-    ) -> Result<DeviceRecord, IamError> {
-        let device = self.existing_device(key, serial).await?;
-        if device.user_key.as_deref() != Some(user.key().as_str()) {
-            return Err(no_device_of_user(serial, user));
-        }
-        Ok(device)
-    }
-
-    /// Runs `work` on a device and writes its audit line, naming the device by serial number.
-    async fn audited_device<T>(
-        &self,
-        operation: Operation,
-        user: Option<&UserName>,
-        serial: &str,
-        work: impl Future<Output = Result<T, IamError>>,
-    ) -> Result<T, IamError> {
-        let crate::operation::Audit::Change(event) = operation.audit() else {
-            return work.await;
-        };
-        self.audit.ready()?;
-        let result = work.await;
-        let outcome = result.as_ref().map_or_else(IamError::code, |_| "Success");
-        self.audit.write_line(
-            operation,
-            event,
-            user.map(UserName::as_str),
-            Some(serial),
-            outcome,
-        )?;
-        result
-    }
 }
 
-/// The associated data a device's seed is sealed with.
-fn binding<'a>(device_key: &'a str, user_id: Option<&'a str>) -> SeedBinding<'a> {
-    SeedBinding {
-        device_key,
-        user_id,
-    }
-}
-
-/// Opens a device's seed; a seed that does not open is the service's failure (logged with its
-/// cause: which key, or that the record was altered), never the caller's.
-fn open_seed(
-    keys: &Keyring,
-    key: &str,
-    device: &DeviceRecord,
-    user: Option<&UserRecord>,
-) -> Result<Seed, IamError> {
-    let sealed = device
-        .seed
-        .as_ref()
-        .ok_or_else(|| IamError::internal(anyhow::anyhow!("device {key} has no seed")))?;
-    keys.open(sealed, &binding(key, user.map(|u| u.user_id.as_str())))
-        .map_err(|error| {
-            IamError::internal(anyhow::Error::new(error).context(format!(
-                "opening the seed of MFA device {}",
-                device.serial_number
-            )))
-        })
-}
-
-fn no_such_device(serial: &SerialNumber) -> IamError {
-    IamError::NoSuchEntity(format!(
-        "VirtualMFADevice with serial number {} doesn't exist.",
-        serial.as_str()
-    ))
-}
-
-fn no_device_of_user(serial: &SerialNumber, user: &UserName) -> IamError {
-    IamError::NoSuchEntity(format!(
-        "MFA Device with serial number {} not found for user {user}.",
-        serial.as_str()
-    ))
-}
-
-fn device_limit() -> IamError {
-    IamError::LimitExceeded(format!(
-        "Cannot exceed quota for MFADevicesPerUser: {DEVICES_PER_USER}"
-    ))
-}
-
-fn too_busy(serial: &SerialNumber) -> IamError {
-    IamError::internal(anyhow::anyhow!(
-        "MFA device {} kept changing under {MAX_ATTEMPTS} attempts",
-        serial.as_str()
-    ))
+/// The first step a device may accept a code for: the one after the last it accepted.
+fn after_last_use(device: &DeviceRecord) -> i64 {
+    device.last_step.map_or(i64::MIN, |step| step + 1)
 }

@@ -238,7 +238,11 @@ async fn without_a_key_file_devices_cannot_be_made_but_the_lists_work() {
         .unwrap_err();
     assert_eq!(crate::helpers::reason(&err), "ServiceFailure");
     // The message names what the operator must fix.
-    assert!(err.message().contains("--mfa-key-file"), "{}", err.message());
+    assert!(
+        err.message().contains("--mfa-key-file"),
+        "{}",
+        err.message()
+    );
     assert!(list_virtual(&app, AssignmentStatus::Any).await.is_empty());
 }
 
