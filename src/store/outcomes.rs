@@ -89,7 +89,7 @@ pub enum DeleteDevice {
     Assigned,
 }
 
-/// Which devices [`Store::list_devices`] lists.
+/// Which devices [`Store::list_devices`](super::Store::list_devices) lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Assignment {
     Assigned,
@@ -132,7 +132,7 @@ pub struct SnapshotUser {
     pub profile: Option<ProfileRecord>,
 }
 
-/// One record [`Store::read_all`] hands over.
+/// One record [`Store::read_all`](super::Store::read_all) hands over.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SnapshotEntry {
     /// A user with its login profile; every user comes before the first device.
