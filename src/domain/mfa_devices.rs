@@ -115,7 +115,11 @@ impl Service {
                 &self.settings.account_id,
                 &seed,
             );
-            let qr_code_png = mfa::qr_png(&uri).map_err(IamError::Internal)?;
+            // Drawing and compressing the image takes a millisecond or more: off the runtime.
+            let qr_code_png = tokio::task::spawn_blocking(move || mfa::qr_png(&uri))
+                .await
+                .map_err(IamError::internal)?
+                .map_err(IamError::Internal)?;
             let record = DeviceRecord {
                 name: request.name.as_str().to_owned(),
                 path: request.path.as_str().to_owned(),

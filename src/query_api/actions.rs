@@ -180,7 +180,7 @@ pub(super) async fn perform(
         Action::ResyncMFADevice => mfa::resync(params, service).await,
         Action::DeactivateMFADevice => mfa::deactivate(params, service).await,
         Action::DeleteVirtualMFADevice => mfa::delete(params, service).await,
-        Action::ListMFADevices => mfa::list(params, caller, user_name_or_callers, service).await,
+        Action::ListMFADevices => mfa::list(params, caller, service).await,
         Action::ListVirtualMFADevices => mfa::list_virtual(params, service).await,
         // `from_params` never yields an operation the Query API does not serve.
         Action::VerifyPassword | Action::ImportLoginProfile => Err(IamError::internal(
@@ -196,7 +196,10 @@ fn non_user_credentials() -> IamError {
 }
 
 /// The UserName parameter, or when it is omitted the user the caller's access key belongs to.
-fn user_name_or_callers(params: &Params, caller: Option<&Caller>) -> Result<String, IamError> {
+pub(super) fn user_name_or_callers(
+    params: &Params,
+    caller: Option<&Caller>,
+) -> Result<String, IamError> {
     params
         .string("UserName")
         .or_else(|| caller.and_then(|c| c.user.clone()))

@@ -4,7 +4,12 @@
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use secrecy::ExposeSecret as _;
 
-use super::{actions::tags, params::Params, render, xml::Node};
+use super::{
+    actions::{tags, user_name_or_callers},
+    params::Params,
+    render,
+    xml::Node,
+};
 use crate::{
     access::Caller,
     domain::{
@@ -52,10 +57,9 @@ pub(super) async fn delete(params: &Params, service: &Service) -> Result<Vec<Nod
 pub(super) async fn list(
     params: &Params,
     caller: Option<&Caller>,
-    user: impl FnOnce(&Params, Option<&Caller>) -> Result<String, IamError>,
     service: &Service,
 ) -> Result<Vec<Node>, IamError> {
-    let user = user(params, caller)?;
+    let user = user_name_or_callers(params, caller)?;
     let max_items = params.integer("MaxItems", "maxItems")?.unwrap_or(0);
     let list = ListMfaDevices::parse(&user, params.get("Marker").unwrap_or_default(), max_items)?;
     Ok(listing(
