@@ -68,6 +68,7 @@ const OTHER_PROGRAMS: &[(&str, &[&str])] = &[
             "small-users",
             "no-flood",
             "no-imported",
+            "mfa-users",
             "flood-only",
             "flood-calls",
             "flood-queue",
