@@ -27,7 +27,7 @@ pub use imported::ImportLoginProfile;
 pub use input::{Password, PathPrefix, UserName, UserPath};
 pub use login_profiles::{CreateLoginProfile, LoginProfile, UpdateLoginProfile};
 pub use mfa_devices::{
-    CreateVirtualMfaDevice, DeactivateMfaDevice, DeviceCodes, DeviceList, Enrolment,
+    CreateVirtualMfaDevice, DeactivateMfaDevice, DeviceCodes, DeviceList, Enrolment, KeyringSlot,
     ListMfaDevices, ListVirtualMfaDevices, MfaDevice, MfaSettings, SerialNumber, VirtualMfaDevice,
     devices_without_key, parse_serial_number, reseal_mfa_seeds,
 };

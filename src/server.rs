@@ -12,7 +12,7 @@ use tower::ServiceBuilder;
 use crate::{
     audit::AuditTrail,
     config::{ListenAddr, ServeConfig},
-    domain::{Clock, MfaSettings, Service, Settings, SystemClock},
+    domain::{Clock, KeyringSlot, MfaSettings, Service, Settings, SystemClock},
     grpc::{
         LoginProfileApi, MfaDeviceApi, PasswordPolicyApi, UserApi,
         access_log::AccessLogLayer,
@@ -39,7 +39,7 @@ mod unix_socket;
 
 use health::Health;
 pub use mfa_keys::Refused;
-use mfa_keys::check_mfa_keys;
+use mfa_keys::{check_mfa_keys, watch_mfa_key_file};
 pub use transport::Listeners;
 use transport::{bind_tcp, serve_health, serve_metrics, warn_about_transport};
 pub use unix_socket::SocketFile;
@@ -65,7 +65,7 @@ impl App {
             lockout: config.lockout,
             screening: config.screening.clone(),
             mfa: MfaSettings {
-                keys: config.mfa_keys.clone(),
+                keys: KeyringSlot::new(config.mfa_keys.clone()),
                 issuer: config.mfa_issuer.clone(),
             },
         };
@@ -288,7 +288,11 @@ pub async fn run_with_listeners(
                 None => std::future::pending().await,
             }
         };
-        tokio::join!(certificates, config.screening.watch());
+        tokio::join!(
+            certificates,
+            config.screening.watch(),
+            watch_mfa_key_file(service.clone(), config.mfa_key_file.clone())
+        );
     };
     tokio::pin!(serving, stop_accepting, sweeping, probing, reloading);
     tokio::select! {

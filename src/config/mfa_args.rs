@@ -12,8 +12,9 @@ use crate::mfa::{self, Keyring};
 pub struct MfaArgs {
     /// The keys that encrypt MFA seeds at rest: one a line, standard base64 of 32 random bytes
     /// (`loginprofiled mfa generate-key`), `#` comments allowed; the first key encrypts, every
-    /// key decrypts (rotation). Mode 0600 expected. Without it, creating, enabling and
-    /// resyncing devices fail, and a store that holds devices is refused.
+    /// key decrypts (rotation). Mode 0600 expected. Re-read within 10 s of a change; a file
+    /// that cannot open every stored seed is logged and not used. Without it, creating,
+    /// enabling and resyncing devices fail, and a store that holds devices is refused.
     #[arg(long, env = "LOGINPROFILED_MFA_KEY_FILE", value_name = "FILE")]
     pub mfa_key_file: Option<PathBuf>,
     /// The issuer an authenticator app shows for the devices (in the otpauth URI).
@@ -51,7 +52,7 @@ pub enum MfaCommand {
     GenerateKey,
     /// Re-encrypts every MFA seed that is not sealed under the key file's first key, and
     /// reports how many. On PostgreSQL it runs beside serving replicas; the embedded store
-    /// must be stopped (a serving process re-encrypts at start instead).
+    /// must be stopped (a serving process re-encrypts by itself when its key file changes).
     RotateKeys(RotateKeysArgs),
 }
 

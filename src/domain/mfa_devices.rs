@@ -12,7 +12,10 @@ mod requests;
 mod rotation;
 mod second_factor;
 
-use std::{sync::Arc, time::SystemTime};
+use std::{
+    sync::{Arc, RwLock},
+    time::SystemTime,
+};
 
 use secrecy::SecretString;
 
@@ -42,9 +45,30 @@ const RESYNC_STEPS: i64 = 20;
 #[derive(Debug, Clone)]
 pub struct MfaSettings {
     /// The keys of `--mfa-key-file`; without them no seed can be made or read.
-    pub keys: Option<Arc<Keyring>>,
+    pub keys: KeyringSlot,
     /// The issuer the otpauth URI names (`--mfa-issuer`).
     pub issuer: String,
+}
+
+/// The keys in force, swapped whole when the key file changes (see
+/// [`Service::replace_mfa_keys`]); clones share the slot.
+#[derive(Debug, Clone, Default)]
+pub struct KeyringSlot(Arc<RwLock<Option<Arc<Keyring>>>>);
+
+impl KeyringSlot {
+    pub fn new(keys: Option<Arc<Keyring>>) -> Self {
+        Self(Arc::new(RwLock::new(keys)))
+    }
+
+    /// The keys in force now.
+    pub fn current(&self) -> Option<Arc<Keyring>> {
+        // A poisoned lock still holds a whole keyring: swaps replace the Arc in one step.
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn replace(&self, keys: Arc<Keyring>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(keys);
+    }
 }
 
 /// A virtual MFA device as the API shows it.

@@ -17,7 +17,7 @@ impl Service {
         self.settings
             .mfa
             .keys
-            .clone()
+            .current()
             .ok_or(IamError::MfaKeysMissing)
     }
 

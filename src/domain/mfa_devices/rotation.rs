@@ -1,6 +1,8 @@
 //! Key rotation: every stored seed sealed under the key file's first key, and a check at
 //! start that every stored seed is sealed under a key the server holds.
 
+use std::sync::Arc;
+
 use super::{MAX_ATTEMPTS, binding, open_seed};
 use crate::{
     domain::{IamError, Service},
@@ -15,7 +17,20 @@ const PAGE: usize = 500;
 impl Service {
     /// [`devices_without_key`] with the server's keys.
     pub async fn devices_without_key(&self) -> Result<Vec<String>, IamError> {
-        devices_without_key(&*self.store, self.settings.mfa.keys.as_deref()).await
+        let keys = self.settings.mfa.keys.current();
+        devices_without_key(&*self.store, keys.as_deref()).await
+    }
+
+    /// Puts `keys` (a changed key file) in force if they open every stored seed, and returns
+    /// the serial numbers of the seeds they cannot open otherwise, keeping the keys in force:
+    /// a key file caught half-written, or missing a key still in use, never strands a device.
+    /// Seeds sealed under an older key are then sealed again with [`Service::reseal_mfa_seeds`].
+    pub async fn replace_mfa_keys(&self, keys: Keyring) -> Result<Vec<String>, IamError> {
+        let unopenable = devices_without_key(&*self.store, Some(&keys)).await?;
+        if unopenable.is_empty() {
+            self.settings.mfa.keys.replace(Arc::new(keys));
+        }
+        Ok(unopenable)
     }
 
     /// [`reseal_mfa_seeds`] with the server's keys.

@@ -102,3 +102,67 @@ async fn a_seed_moved_to_another_device_or_user_does_not_open() {
     assert_eq!(crate::helpers::reason(&err), "ServiceFailure");
     assert!(!err.message().contains(&seed));
 }
+
+#[tokio::test]
+async fn a_key_that_cannot_open_every_seed_is_not_put_in_force() {
+    let app = mfa_app().await;
+    let (_, seed) = enrolled(&app, "frank").await;
+    let refused = app
+        .service
+        .replace_mfa_keys(Keyring::from_keys(vec![[9; 32]]))
+        .await
+        .unwrap();
+    assert_eq!(refused, vec!["arn:aws:iam::123456789012:mfa/frank-phone"]);
+    app.clock.advance(STEP * 2);
+    assert_eq!(
+        verify_with(&app, "frank", GOOD, Some(code(&app, &seed, 0))).await,
+        VerifyResult::Ok,
+        "the keys in force stayed"
+    );
+}
+
+/// A line of a key file holding `key`.
+fn key_line(key: [u8; 32]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+#[tokio::test]
+async fn a_changed_key_file_rotates_the_key_without_a_restart() {
+    let keys_dir = tempfile::tempdir().unwrap();
+    let file = keys_dir.path().join("mfa.keys");
+    std::fs::write(&file, format!("{}\n", key_line([7; 32]))).unwrap();
+    let path = file.clone();
+    let app = spawn_app_with(move |c| {
+        c.mfa_keys = Some(Arc::new(Keyring::load(&path).unwrap()));
+        c.mfa_key_file = Some(path);
+    })
+    .await;
+    let (_, seed) = enrolled(&app, "gail").await;
+    // Phase two of a rotation in one step (one process): the new key first, the old second.
+    std::fs::write(
+        &file,
+        format!("# rotated\n{}\n{}\n", key_line([9; 32]), key_line([7; 32])),
+    )
+    .unwrap();
+    let new_only = keys(9);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !domain::devices_without_key(&**app.service.store(), Some(&new_only))
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the seed was not re-sealed under the new key"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.clock.advance(STEP * 2);
+    assert_eq!(
+        verify_with(&app, "gail", GOOD, Some(code(&app, &seed, 0))).await,
+        VerifyResult::Ok
+    );
+    let app = app.restart_with(|c| c.mfa_keys = Some(keys(9))).await;
+    assert!(app.service.devices_without_key().await.unwrap().is_empty());
+}
