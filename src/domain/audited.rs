@@ -19,14 +19,31 @@ impl Service {
         user: Option<&UserName>,
         work: impl Future<Output = Result<T, IamError>>,
     ) -> Result<T, IamError> {
+        self.audited_on(operation, user, None, work).await
+    }
+
+    /// [`Service::audited`] for a change of an MFA device, whose line also names the device by
+    /// serial number.
+    pub(super) async fn audited_on<T>(
+        &self,
+        operation: Operation,
+        user: Option<&UserName>,
+        serial_number: Option<&str>,
+        work: impl Future<Output = Result<T, IamError>>,
+    ) -> Result<T, IamError> {
         let Audit::Change(event) = operation.audit() else {
             return work.await;
         };
         self.audit.ready()?;
         let result = work.await;
         let outcome = result.as_ref().map_or_else(IamError::code, |_| "Success");
-        self.audit
-            .write(operation, event, user.map(UserName::as_str), outcome)?;
+        self.audit.write_line(
+            operation,
+            event,
+            user.map(UserName::as_str),
+            serial_number,
+            outcome,
+        )?;
         result
     }
 

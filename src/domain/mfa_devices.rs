@@ -123,61 +123,66 @@ impl Service {
             request.path.as_str(),
             request.name.as_str()
         );
-        self.audited_device(Operation::CreateVirtualMFADevice, None, &serial, async {
-            let keys = self.mfa_keys()?;
-            if serial.len() > 256 {
-                return Err(IamError::InvalidInput(
+        self.audited_on(
+            Operation::CreateVirtualMFADevice,
+            None,
+            Some(&serial),
+            async {
+                let keys = self.mfa_keys()?;
+                if serial.len() > 256 {
+                    return Err(IamError::InvalidInput(
                     "The serial number of the device (its ARN) would be longer than 256 characters."
                         .to_owned(),
                 ));
-            }
-            let key = request.name.key();
-            let seed = Seed::generate();
-            let uri = mfa::otpauth_uri(
-                &self.settings.mfa.issuer,
-                request.name.as_str(),
-                &self.settings.account_id,
-                &seed,
-            );
-            // Drawing and compressing the image takes a millisecond or more: off the runtime.
-            let qr_code_png = tokio::task::spawn_blocking(move || mfa::qr_png(&uri))
-                .await
-                .map_err(IamError::internal)?
-                .map_err(IamError::Internal)?;
-            let record = DeviceRecord {
-                name: request.name.as_str().to_owned(),
-                path: request.path.as_str().to_owned(),
-                serial_number: serial.clone(),
-                create_date_ms: self.clock.now_ms(),
-                seed: Some(keys.seal(&seed, &binding(&key, None))),
-                tags: tags::sorted_records(request.tags.clone()),
-                user_key: None,
-                enable_date_ms: None,
-                last_step: None,
-                drift_steps: 0,
-                version: 0,
-            };
-            match self.store.insert_device(&key, record).await? {
-                InsertDevice::Inserted => {}
-                InsertDevice::AlreadyExists => {
-                    return Err(IamError::EntityAlreadyExists(
-                        "MFADevice entity at the same path and name already exists.".to_owned(),
-                    ));
                 }
-            }
-            meter::mfa_device("created");
-            Ok(VirtualMfaDevice {
-                serial_number: serial.clone(),
-                enrolment: Some(Enrolment {
-                    base32_seed: seed.base32(),
-                    qr_code_png,
-                }),
-                user: None,
-                enable_date: None,
-                // As given, like CreateUser's answer.
-                tags: request.tags,
-            })
-        })
+                let key = request.name.key();
+                let seed = Seed::generate();
+                let uri = mfa::otpauth_uri(
+                    &self.settings.mfa.issuer,
+                    request.name.as_str(),
+                    &self.settings.account_id,
+                    &seed,
+                );
+                // Drawing and compressing the image takes a millisecond or more: off the runtime.
+                let qr_code_png = tokio::task::spawn_blocking(move || mfa::qr_png(&uri))
+                    .await
+                    .map_err(IamError::internal)?
+                    .map_err(IamError::Internal)?;
+                let record = DeviceRecord {
+                    name: request.name.as_str().to_owned(),
+                    path: request.path.as_str().to_owned(),
+                    serial_number: serial.clone(),
+                    create_date_ms: self.clock.now_ms(),
+                    seed: Some(keys.seal(&seed, &binding(&key, None))),
+                    tags: tags::sorted_records(request.tags.clone()),
+                    user_key: None,
+                    enable_date_ms: None,
+                    last_step: None,
+                    drift_steps: 0,
+                    version: 0,
+                };
+                match self.store.insert_device(&key, record).await? {
+                    InsertDevice::Inserted => {}
+                    InsertDevice::AlreadyExists => {
+                        return Err(IamError::EntityAlreadyExists(
+                            "MFADevice entity at the same path and name already exists.".to_owned(),
+                        ));
+                    }
+                }
+                meter::mfa_device("created");
+                Ok(VirtualMfaDevice {
+                    serial_number: serial.clone(),
+                    enrolment: Some(Enrolment {
+                        base32_seed: seed.base32(),
+                        qr_code_png,
+                    }),
+                    user: None,
+                    enable_date: None,
+                    // As given, like CreateUser's answer.
+                    tags: request.tags,
+                })
+            },
+        )
         .await
     }
 
@@ -185,111 +190,114 @@ impl Service {
     /// enabled: EntityAlreadyExists; a ninth device: LimitExceeded), then the codes: the
     /// second must be the step after the first, both within the window.
     pub async fn enable_mfa_device(&self, request: DeviceCodes) -> Result<(), IamError> {
-        let serial = request.serial.as_str().to_owned();
-        let user = request.user.clone();
-        self.audited_device(Operation::EnableMFADevice, Some(&user), &serial, async {
-            let keys = self.mfa_keys()?;
-            let DeviceCodes {
-                user,
-                serial,
-                first,
-                second,
-            } = request;
-            let user_record = &self.existing_user(&user).await?;
-            let key = self.device_key(&serial)?;
-            let (keys, user, serial, key) = (&keys, &user, &serial, &key);
-            let (first, second) = (&first, &second);
-            let outcome = self
-                .swap_device(key, serial, move || async move {
-                    let device = self.existing_device(key, serial).await?;
-                    if device.user_key.is_some() {
-                        return Err(IamError::EntityAlreadyExists(format!(
-                            "MFA Device with serial number {} is already in use.",
-                            device.serial_number
-                        )));
+        let DeviceCodes {
+            user,
+            serial,
+            first,
+            second,
+        } = &request;
+        self.audited_on(
+            Operation::EnableMFADevice,
+            Some(user),
+            Some(serial.as_str()),
+            async {
+                let keys = &self.mfa_keys()?;
+                let user_record = &self.existing_user(user).await?;
+                let key = &self.device_key(serial)?;
+                let outcome = self
+                    .swap_device(key, serial, move || async move {
+                        let device = self.existing_device(key, serial).await?;
+                        if device.user_key.is_some() {
+                            return Err(IamError::EntityAlreadyExists(format!(
+                                "MFA Device with serial number {} is already in use.",
+                                device.serial_number
+                            )));
+                        }
+                        if self.store.user_devices(&user.key()).await?.len() >= DEVICES_PER_USER {
+                            return Err(device_limit());
+                        }
+                        let seed = open_seed(keys, key, &device, None)?;
+                        let now = mfa::step_at(self.clock.now_ms());
+                        let earliest = (now - 1).max(after_last_use(&device));
+                        let Some(step) =
+                            mfa::consecutive_steps(&seed, first, second, earliest..=now)
+                        else {
+                            return Err(IamError::InvalidAuthenticationCode);
+                        };
+                        let user_id = Some(user_record.user_id.as_str());
+                        let enabled = DeviceRecord {
+                            seed: Some(keys.seal(&seed, &binding(key, user_id))),
+                            user_key: Some(user.key()),
+                            enable_date_ms: Some(self.clock.now_ms()),
+                            last_step: Some(step + 1),
+                            drift_steps: 0,
+                            version: device.version + 1,
+                            ..device.clone()
+                        };
+                        Ok((device.version, enabled))
+                    })
+                    .await?;
+                match outcome {
+                    ReplaceDevice::Replaced => {
+                        meter::mfa_device("enabled");
+                        Ok(())
                     }
-                    if self.store.user_devices(&user.key()).await?.len() >= DEVICES_PER_USER {
-                        return Err(device_limit());
-                    }
-                    let seed = open_seed(keys, key, &device, None)?;
-                    let now = mfa::step_at(self.clock.now_ms());
-                    let earliest = (now - 1).max(after_last_use(&device));
-                    let Some(step) = mfa::consecutive_steps(&seed, first, second, earliest..=now)
-                    else {
-                        return Err(IamError::InvalidAuthenticationCode);
-                    };
-                    let user_id = Some(user_record.user_id.as_str());
-                    let enabled = DeviceRecord {
-                        seed: Some(keys.seal(&seed, &binding(key, user_id))),
-                        user_key: Some(user.key()),
-                        enable_date_ms: Some(self.clock.now_ms()),
-                        last_step: Some(step + 1),
-                        drift_steps: 0,
-                        version: device.version + 1,
-                        ..device.clone()
-                    };
-                    Ok((device.version, enabled))
-                })
-                .await?;
-            match outcome {
-                ReplaceDevice::Replaced => {
-                    meter::mfa_device("enabled");
-                    Ok(())
+                    ReplaceDevice::NoUser => Err(IamError::no_such_user(user.as_str())),
+                    ReplaceDevice::LimitExceeded => Err(device_limit()),
+                    ReplaceDevice::NoDevice | ReplaceDevice::Stale => Err(no_such_device(serial)),
                 }
-                ReplaceDevice::NoUser => Err(IamError::no_such_user(user.as_str())),
-                ReplaceDevice::LimitExceeded => Err(device_limit()),
-                ReplaceDevice::NoDevice | ReplaceDevice::Stale => Err(no_such_device(serial)),
-            }
-        })
+            },
+        )
         .await
     }
 
     /// Finds two consecutive codes within 10 minutes either side of now, after the last step
     /// the device was used for, and stores the device's clock drift, which sign-in applies.
     pub async fn resync_mfa_device(&self, request: DeviceCodes) -> Result<(), IamError> {
-        let serial = request.serial.as_str().to_owned();
-        let user = request.user.clone();
-        self.audited_device(Operation::ResyncMFADevice, Some(&user), &serial, async {
-            let keys = self.mfa_keys()?;
-            let DeviceCodes {
-                user,
-                serial,
-                first,
-                second,
-            } = request;
-            let user_record = &self.existing_user(&user).await?;
-            let key = self.device_key(&serial)?;
-            let (keys, user, serial, key) = (&keys, &user, &serial, &key);
-            let (first, second) = (&first, &second);
-            let outcome = self
-                .swap_device(key, serial, move || async move {
-                    let device = self.enabled_device(key, serial, user).await?;
-                    let seed = open_seed(keys, key, &device, Some(user_record))?;
-                    let now = mfa::step_at(self.clock.now_ms());
-                    let earliest = (now - RESYNC_STEPS).max(after_last_use(&device));
-                    let latest = now + RESYNC_STEPS - 1;
-                    let Some(step) =
-                        mfa::consecutive_steps(&seed, first, second, earliest..=latest)
-                    else {
-                        return Err(IamError::InvalidAuthenticationCode);
-                    };
-                    let resynced = DeviceRecord {
-                        last_step: Some(step + 1),
-                        drift_steps: step + 1 - now,
-                        version: device.version + 1,
-                        ..device.clone()
-                    };
-                    Ok((device.version, resynced))
-                })
-                .await?;
-            match outcome {
-                ReplaceDevice::Replaced => {
-                    meter::mfa_device("resynced");
-                    Ok(())
+        let DeviceCodes {
+            user,
+            serial,
+            first,
+            second,
+        } = &request;
+        self.audited_on(
+            Operation::ResyncMFADevice,
+            Some(user),
+            Some(serial.as_str()),
+            async {
+                let keys = &self.mfa_keys()?;
+                let user_record = &self.existing_user(user).await?;
+                let key = &self.device_key(serial)?;
+                let outcome = self
+                    .swap_device(key, serial, move || async move {
+                        let device = self.enabled_device(key, serial, user).await?;
+                        let seed = open_seed(keys, key, &device, Some(user_record))?;
+                        let now = mfa::step_at(self.clock.now_ms());
+                        let earliest = (now - RESYNC_STEPS).max(after_last_use(&device));
+                        let latest = now + RESYNC_STEPS - 1;
+                        let Some(step) =
+                            mfa::consecutive_steps(&seed, first, second, earliest..=latest)
+                        else {
+                            return Err(IamError::InvalidAuthenticationCode);
+                        };
+                        let resynced = DeviceRecord {
+                            last_step: Some(step + 1),
+                            drift_steps: step + 1 - now,
+                            version: device.version + 1,
+                            ..device.clone()
+                        };
+                        Ok((device.version, resynced))
+                    })
+                    .await?;
+                match outcome {
+                    ReplaceDevice::Replaced => {
+                        meter::mfa_device("resynced");
+                        Ok(())
+                    }
+                    _ => Err(no_device_of_user(serial, user)),
                 }
-                _ => Err(no_device_of_user(serial, user)),
-            }
-        })
+            },
+        )
         .await
     }
 
@@ -299,18 +307,15 @@ impl Service {
         &self,
         request: DeactivateMfaDevice,
     ) -> Result<(), IamError> {
-        let serial = request.serial.as_str().to_owned();
-        let user = request.user.clone();
-        self.audited_device(
+        let DeactivateMfaDevice { user, serial } = &request;
+        self.audited_on(
             Operation::DeactivateMFADevice,
-            Some(&user),
-            &serial,
+            Some(user),
+            Some(serial.as_str()),
             async {
-                let keys = self.mfa_keys()?;
-                let DeactivateMfaDevice { user, serial } = request;
-                let user_record = &self.existing_user(&user).await?;
-                let key = self.device_key(&serial)?;
-                let (keys, user, serial, key) = (&keys, &user, &serial, &key);
+                let keys = &self.mfa_keys()?;
+                let user_record = &self.existing_user(user).await?;
+                let key = &self.device_key(serial)?;
                 let outcome = self
                     .swap_device(key, serial, move || async move {
                         let device = self.enabled_device(key, serial, user).await?;
@@ -339,11 +344,10 @@ impl Service {
     }
 
     pub async fn delete_virtual_mfa_device(&self, serial: SerialNumber) -> Result<(), IamError> {
-        let serial_text = serial.as_str().to_owned();
-        self.audited_device(
+        self.audited_on(
             Operation::DeleteVirtualMFADevice,
             None,
-            &serial_text,
+            Some(serial.as_str()),
             async {
                 let key = self.device_key(&serial)?;
                 self.existing_device(&key, &serial).await?;

@@ -7,7 +7,6 @@ use super::MAX_ATTEMPTS;
 use crate::{
     domain::{IamError, SerialNumber, Service, UserName},
     mfa::{Keyring, Seed, SeedBinding},
-    operation::{Audit, Operation},
     store::{DEVICES_PER_USER, DeviceRecord, ReplaceDevice, UserRecord},
 };
 
@@ -60,30 +59,6 @@ impl Service {
             return Err(no_device_of_user(serial, user));
         }
         Ok(device)
-    }
-
-    /// Runs `work` on a device and writes its audit line, naming the device by serial number.
-    pub(super) async fn audited_device<T>(
-        &self,
-        operation: Operation,
-        user: Option<&UserName>,
-        serial: &str,
-        work: impl Future<Output = Result<T, IamError>>,
-    ) -> Result<T, IamError> {
-        let Audit::Change(event) = operation.audit() else {
-            return work.await;
-        };
-        self.audit.ready()?;
-        let result = work.await;
-        let outcome = result.as_ref().map_or_else(IamError::code, |_| "Success");
-        self.audit.write_line(
-            operation,
-            event,
-            user.map(UserName::as_str),
-            Some(serial),
-            outcome,
-        )?;
-        result
     }
 
     /// Swaps in the record `attempt` makes of the device it reads (with the version it read),

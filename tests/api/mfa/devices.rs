@@ -302,3 +302,38 @@ async fn list_virtual(app: &TestApp, status: AssignmentStatus) -> Vec<VirtualMfa
         .into_inner()
         .virtual_mfa_devices
 }
+
+#[tokio::test]
+async fn device_changes_are_audited_with_their_serial_number() {
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("audit.log");
+    let path = log.clone();
+    let app = spawn_app_with(move |c| {
+        with_keys(c);
+        c.audit_log = Some(path);
+    })
+    .await;
+    let (serial, _) = enrolled(&app, "ivy").await;
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let enabled = lines
+        .iter()
+        .find(|line| line["event"] == "mfa_device_enabled")
+        .expect("an mfa_device_enabled line");
+    assert_eq!(enabled["serial_number"], serial.as_str());
+    assert_eq!(enabled["user_name"], "ivy");
+    assert_eq!(enabled["outcome"], "Success");
+    let created = lines
+        .iter()
+        .find(|line| line["event"] == "mfa_device_created")
+        .expect("an mfa_device_created line");
+    assert_eq!(created["serial_number"], serial.as_str());
+    let user_created = lines
+        .iter()
+        .find(|line| line["event"] == "user_created")
+        .unwrap();
+    assert!(user_created.get("serial_number").is_none());
+}
